@@ -1,0 +1,265 @@
+"""The backward pass: reverse-mode differentiation over the recorded graph.
+
+The graph is made of ``Function`` nodes (each tensor's ``grad_fn``) pointing at their input
+tensors. :func:`run_backward` orders the nodes topologically with an explicit stack (no recursion,
+so a chain of 10,000 ops is fine), then walks them from the outputs back, handing each node the sum
+of the gradients that reached its output. Un-broadcasting, dtype casts and accumulation happen
+here, once, for every op.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy
+
+from .function import sum_to
+from .tensor import Tensor
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or to use its saved values after they "
+    "were freed). Pass retain_graph=True to the first backward() if you need to do this."
+)
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each after every node that consumes its output."""
+    order = []
+    visited = set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_SECOND_BACKWARD)
+        for x in inputs:
+            if isinstance(x, Tensor) and x.grad_fn is not None and id(x.grad_fn) not in visited:
+                stack.append((x.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node):
+    for tensor, version in node.saved_versions:
+        if tensor._version != version:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified by an "
+                f"in-place operation: {node.name()} saved a tensor of shape {tuple(tensor.shape)} "
+                f"at version {version}; it is now at version {tensor._version}. "
+                "Use an out-of-place op, or .clone() the tensor before changing it."
+            )
+
+
+def _apply_hooks(hooks, grad):
+    for hook in hooks:
+        result = hook(Tensor._wrap(grad))
+        if result is not None:
+            grad = result.data if isinstance(result, Tensor) else result
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    With ``capture`` (a list of tensors) the gradients w.r.t. those tensors are returned and no
+    ``.grad`` is touched (``autograd.grad``); otherwise leaf gradients accumulate into ``.grad``.
+    """
+    node_grads = {}  # node -> gradient of its output
+    leaf_grads = {}  # id(leaf) -> [leaf, gradient]
+    for root, grad in zip(roots, root_grads):
+        if root.grad_fn is None:
+            entry = leaf_grads.setdefault(id(root), [root, None])
+            entry[1] = grad if entry[1] is None else entry[1] + grad
+        else:
+            prev = node_grads.get(root.grad_fn)
+            node_grads[root.grad_fn] = grad if prev is None else prev + grad
+
+    captured_nodes = {}
+    if capture is not None:
+        for t in capture:
+            if t.grad_fn is not None:
+                captured_nodes[t.grad_fn] = None
+
+    order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    for node in order:
+        grad = node_grads.pop(node, None)
+        if grad is None:
+            if not retain_graph:
+                node.free()
+            continue
+        if node.hooks:
+            grad = _apply_hooks(node.hooks, grad)
+        if node in captured_nodes:
+            captured_nodes[node] = grad
+        if node.retain is not None and capture is None:
+            out = node.retain()
+            if out is not None:
+                out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
+        _check_versions(node)
+        in_grads = node.backward(node, grad)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        for x, need, g in zip(node.inputs, node.needs_input_grad, in_grads):
+            if not need or g is None:
+                continue
+            if isinstance(g, numpy.generic):
+                g = numpy.asarray(g)
+            data = x.data
+            if g.shape != data.shape:
+                g = sum_to(g, data.shape)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            fn = x.grad_fn
+            if fn is None:
+                entry = leaf_grads.get(id(x))
+                if entry is None:
+                    leaf_grads[id(x)] = [x, g]
+                else:
+                    entry[1] = entry[1] + g
+            else:
+                prev = node_grads.get(fn)
+                node_grads[fn] = g if prev is None else prev + g
+        if not retain_graph:
+            node.free()
+
+    if capture is not None:
+        results = []
+        for t in capture:
+            if t.grad_fn is not None:
+                g = captured_nodes.get(t.grad_fn)
+            else:
+                entry = leaf_grads.get(id(t))
+                g = None if entry is None else entry[1]
+                if g is not None and t._hooks:
+                    g = _apply_hooks(t._hooks, g)
+            results.append(g)
+        return results
+
+    claimed = set()  # a gradient array may reach two leaves (e.g. a + b); each gets its own copy
+    for leaf, g in leaf_grads.values():
+        if not leaf._requires_grad:
+            continue
+        if leaf._hooks:
+            g = _apply_hooks(leaf._hooks, g)
+        if leaf.grad is None:
+            if not g.flags.owndata or id(g) in claimed or not g.flags.writeable:
+                g = g.copy()
+            claimed.add(id(g))
+            leaf.grad = Tensor._wrap(g)
+        else:
+            leaf.grad.data += g
+    return None
+
+
+def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False):
+    """``tensor.backward()``: see :meth:`Tensor.backward`."""
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
+        )
+    if not tensor._requires_grad:
+        raise RuntimeError(
+            "element 0 of tensors does not require grad and does not have a grad_fn"
+        )
+    xp_data = tensor.data
+    if gradient is None:
+        if xp_data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this tensor has shape "
+                f"{tuple(xp_data.shape)}: pass backward(gradient=...) of that shape"
+            )
+        grad = xp_data.dtype.type(1) * _ones_like(xp_data)
+    else:
+        grad = gradient.data if isinstance(gradient, Tensor) else gradient
+        grad = _as_grad_array(grad, xp_data)
+    run_backward([tensor], [grad], retain_graph=bool(retain_graph))
+
+
+def _ones_like(data):
+    from ..backend import get_array_module
+
+    return get_array_module(data).ones_like(data)
+
+
+def _as_grad_array(grad, like):
+    from ..backend import get_array_module
+
+    xp = get_array_module(like)
+    grad = xp.array(grad, dtype=like.dtype, copy=True)
+    if grad.shape != like.shape:
+        raise RuntimeError(
+            f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+            f"{tuple(like.shape)}"
+        )
+    return grad
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; ``.grad`` is untouched.
+
+    Example:
+        >>> import trainctl as tc
+        >>> x = tc.tensor([1.0, 2.0], requires_grad=True)
+        >>> tc.autograd.grad((x * x).sum(), x)
+        (tensor([2., 4.]),)
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
+        )
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    root_grads = []
+    for out, g in zip(outputs, grad_outputs):
+        if not out._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs; pass grad_outputs"
+                )
+            root_grads.append(_ones_like(out.data))
+        else:
+            root_grads.append(_as_grad_array(g.data if isinstance(g, Tensor) else g, out.data))
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = run_backward(outputs, root_grads, retain_graph=bool(retain_graph), capture=inputs)
+    results = []
+    for t, g in zip(inputs, grads):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            results.append(None)
+        else:
+            results.append(Tensor._wrap(g))
+    return tuple(results)
+
+
+def retain_grad_ref(tensor: Tensor):
+    """A weak reference so a node can fill its output's ``.grad`` without keeping it alive."""
+    return weakref.ref(tensor)

@@ -1,0 +1,128 @@
+"""``Function``: one differentiable op as a forward/backward pair over raw arrays.
+
+An op subclasses :class:`Function` and writes two static methods on arrays of the array module
+(numpy or cupy)::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved
+            return grad * b, grad * a
+
+``Mul.apply(x, y)`` unwraps the tensors, runs ``forward`` and, when grad mode is on and some input
+requires grad, records the call (``ctx``) as the new tensor's ``grad_fn``. ``backward`` returns one
+gradient per input, in input order (``None`` where not needed, see ``ctx.needs_input_grad``) and
+may return it in the broadcast shape: the engine un-broadcasts (:func:`sum_to`), casts and
+accumulates, in one place, so each op stays tiny. Inputs that are not tensors (Python scalars) are
+passed through to ``forward`` as constants. Keyword arguments are op parameters.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from .. import backend
+from .grad_mode import STATE
+
+_generic = numpy.generic
+
+
+def sum_to(grad, shape: tuple):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Example:
+        >>> sum_to(numpy.ones((4, 3)), (1, 3))
+        array([[4., 4., 4.]])
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+class Function:
+    """Base class of differentiable ops; an instance is the ``ctx`` of one call (a graph node)."""
+
+    # Class-level defaults keep node creation cheap: only what a call sets lands in its __dict__.
+    inputs = None  # the input tensors (and constants), None once the graph is freed
+    needs_input_grad = ()
+    saved = ()
+    saved_versions = ()  # (tensor, version) for inputs whose data was saved
+    hooks = None  # gradient hooks registered on the output tensor
+    retain = None  # weakref to the output tensor when it retains its grad
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for backward; an in-place change to a saved input is caught at backward."""
+        self.saved = arrays
+
+    @staticmethod
+    def forward(ctx, *arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors (or constants) and record it for backward when needed."""
+        ctx = cls()
+        datas = []
+        needs = []
+        any_needs = False
+        record = STATE.enabled
+        for x in inputs:
+            if isinstance(x, Tensor):
+                datas.append(x.data)
+                need = record and x._requires_grad
+                any_needs |= need
+                needs.append(need)
+            else:
+                datas.append(x)
+                needs.append(False)
+        if backend._cupy is not None:
+            backend.check_same_device(datas, cls.__name__)
+        ctx.needs_input_grad = needs
+        out = cls.forward(ctx, *datas, **params)
+        if type(out) is not numpy.ndarray and isinstance(out, _generic):
+            out = numpy.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays
+        result = Tensor._wrap(out)
+        if any_needs:
+            ctx.inputs = inputs
+            saved = ctx.saved
+            if saved:
+                ctx.saved_versions = [
+                    (x, x._version)
+                    for x in inputs
+                    if isinstance(x, Tensor) and any(x.data is s for s in saved)
+                ]
+            result.grad_fn = ctx
+            result._requires_grad = True
+        return result
+
+    def free(self) -> None:
+        """Drop what the node holds (saved arrays, inputs) after backward."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's names lazily)

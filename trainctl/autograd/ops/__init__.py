@@ -1,0 +1,1 @@
+"""The differentiable and non-differentiable ops, one module per family."""

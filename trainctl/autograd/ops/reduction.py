@@ -1,0 +1,423 @@
+"""Reductions: ``sum, mean, prod, max, min, amax, amin, var, std, logsumexp, norm``, and the
+numerically stable ``softmax`` / ``log_softmax``.
+
+``dim`` is an int, a tuple of ints or None (all dimensions); ``keepdim`` keeps reduced dimensions
+with size 1. Gradients follow PyTorch, including how ties share a gradient: ``max(dim)`` sends it
+to the returned index, while ``amax``/``amin`` and the all-element ``max()`` split it evenly.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy
+
+from ... import backend, dtypes
+from ..function import Function
+from ..tensor import Tensor
+from .elementwise import cast
+
+
+def normalize_dims(dim, ndim: int):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, numpy.integer)):
+        dim = (dim,)
+    axes = []
+    for d in dim:
+        d = int(d)
+        n = builtins.max(ndim, 1)
+        if not -n <= d < n:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                f"but got {d})"
+            )
+        axes.append(d % ndim if ndim else 0)
+    return tuple(sorted(set(axes)))
+
+
+def _expand_back(grad, in_shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    if not keepdim and in_shape:
+        shape = list(in_shape)
+        for a in axes:
+            shape[a] = 1
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _axis(axes, ndim):
+    return None if len(axes) == ndim else axes
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.meta = (a.shape, axes, keepdim)
+        return a.sum(axis=_axis(axes, a.ndim), keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdim = ctx.meta
+        xp = backend.get_array_module(grad)
+        return xp.broadcast_to(_expand_back(grad, shape, axes, keepdim), shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.meta = (a.shape, axes, keepdim)
+        return a.mean(axis=_axis(axes, a.ndim), keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdim = ctx.meta
+        count = 1
+        for ax in axes:
+            count *= shape[ax]
+        xp = backend.get_array_module(grad)
+        return xp.broadcast_to(_expand_back(grad / count, shape, axes, keepdim), shape)
+
+
+def _reduce_dtype(a: Tensor, dtype=None) -> Tensor:
+    if dtype is not None:
+        return cast(a, dtypes.as_dtype(dtype).numpy)
+    if a.data.dtype.kind in "biu":
+        return cast(a, numpy.dtype(numpy.int64))  # PyTorch sums integers and bools as int64
+    return a
+
+
+def sum(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all elements when None)."""
+    a = _reduce_dtype(a, dtype)
+    return Sum.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+
+
+def mean(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Mean over ``dim``; integer tensors need a float ``dtype``, as in PyTorch."""
+    if dtype is not None:
+        a = cast(a, dtypes.as_dtype(dtype).numpy)
+    if a.data.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be floating point, "
+            f"got {a.dtype}"
+        )
+    return Mean.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.save_for_backward(a)
+        ctx.meta = (axis, keepdim)
+        if axis is None:
+            return a.prod()
+        return a.prod(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        axis, keepdim = ctx.meta
+        xp = backend.get_array_module(a)
+        if axis is None:
+            flat = a.reshape(-1)
+            others = _exclusive_prod(xp, flat, 0).reshape(a.shape)
+            return grad * others
+        if not keepdim:
+            grad = xp.expand_dims(grad, axis)
+        return grad * _exclusive_prod(xp, a, axis)
+
+
+def _exclusive_prod(xp, a, axis):
+    """For each element, the product of all the others along ``axis`` (exact with zeros)."""
+    a = xp.moveaxis(a, axis, -1)
+    ones = xp.ones(a.shape[:-1] + (1,), dtype=a.dtype)
+    left = xp.cumprod(xp.concatenate([ones, a[..., :-1]], axis=-1), axis=-1)
+    rev = a[..., ::-1]
+    right = xp.cumprod(xp.concatenate([ones, rev[..., :-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis(left * right, -1, axis)
+
+
+def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Product over one ``dim`` (or all elements)."""
+    a = _reduce_dtype(a, dtype)
+    axis = None if dim is None else normalize_dims(dim, a.data.ndim)[0]
+    return Prod.apply(a, axis=axis, keepdim=keepdim)
+
+
+class AMax(Function):
+    """amax/amin over axes; ties share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, is_max):
+        axis = _axis(axes, a.ndim)
+        out = a.max(axis=axis, keepdims=True) if is_max else a.min(axis=axis, keepdims=True)
+        ctx.save_for_backward(a)
+        ctx.meta = (axes, keepdim, out)
+        return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        axes, keepdim, out = ctx.meta
+        mask = a == out
+        count = mask.sum(axis=_axis(axes, a.ndim), keepdims=True)
+        grad = _expand_back(grad, a.shape, axes, keepdim)
+        return mask * (grad / count)
+
+
+def amax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (int or tuple); ties share the gradient."""
+    _check_nonempty(a, "amax")
+    return AMax.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim, is_max=True)
+
+
+def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (int or tuple); ties share the gradient."""
+    _check_nonempty(a, "amin")
+    return AMax.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim, is_max=False)
+
+
+def _check_nonempty(a: Tensor, name: str):
+    if a.data.size == 0:
+        raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
+
+
+class TakeAlong(Function):
+    """Values at given indices along one axis (the values half of max(dim), topk, sort)."""
+
+    @staticmethod
+    def forward(ctx, a, indices, axis):
+        xp = backend.get_array_module(a)
+        ctx.meta = (a.shape, indices, axis)
+        return xp.take_along_axis(a, indices, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, indices, axis = ctx.meta
+        xp = backend.get_array_module(grad)
+        out = xp.zeros(shape, dtype=grad.dtype)
+        xp.put_along_axis(out, indices, grad, axis=axis)  # indices are distinct along the axis
+        return out
+
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
+    if dim is None:
+        return amax(a) if is_max else amin(a)
+    axis = normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else 0
+    data = a.data if a.data.ndim else a.data.reshape(1)
+    xp = backend.get_array_module(data)
+    idx = (xp.argmax if is_max else xp.argmin)(data, axis=axis)
+    idx_keep = xp.expand_dims(idx, axis)
+    source = a if a.data.ndim else a.reshape(1)
+    values = TakeAlong.apply(source, indices=idx_keep, axis=axis)
+    if not keepdim or a.data.ndim == 0:
+        from .shape import squeeze
+
+        values = squeeze(values, axis)
+    else:
+        idx = idx_keep
+    return MinMax(values, Tensor._wrap(idx.astype(xp.int64)))
+
+
+def max(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Largest element, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is ``maximum``."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+
+        return maximum(a, dim)
+    _check_nonempty(a, "max")
+    return _max_min(a, dim, keepdim, True)
+
+
+def min(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Smallest element, or ``(values, indices)`` along ``dim``; ``min(a, b)`` is ``minimum``."""
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+
+        return minimum(a, dim)
+    _check_nonempty(a, "min")
+    return _max_min(a, dim, keepdim, False)
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim, take_sqrt):
+        axis = _axis(axes, a.ndim)
+        centered = a - a.mean(axis=axis, keepdims=True)
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        denom = n - correction
+        var = (centered * centered).sum(axis=axis, keepdims=True) / denom if denom > 0 else (
+            (centered * centered).sum(axis=axis, keepdims=True) * float("nan")
+        )
+        out = backend.get_array_module(a).sqrt(var) if take_sqrt else var
+        ctx.save_for_backward(centered)
+        ctx.meta = (axes, keepdim, denom, out if take_sqrt else None)
+        if keepdim:
+            return out
+        return out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved
+        axes, keepdim, denom, std = ctx.meta
+        grad = _expand_back(grad, centered.shape, axes, keepdim)
+        if std is not None:
+            xp = backend.get_array_module(grad)
+            with numpy.errstate(divide="ignore", invalid="ignore"):
+                grad = xp.where(std == 0, 0, grad / (2 * std))  # PyTorch masks std == 0
+        return grad * (2 / denom) * centered
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` -> 0)."""
+    return Var.apply(a, axes=normalize_dims(dim, a.data.ndim),
+                     correction=_correction(unbiased, correction), keepdim=keepdim,
+                     take_sqrt=False)
+
+
+def std(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Standard deviation over ``dim`` (see :func:`var`)."""
+    return Var.apply(a, axes=normalize_dims(dim, a.data.ndim),
+                     correction=_correction(unbiased, correction), keepdim=keepdim,
+                     take_sqrt=True)
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        xp = backend.get_array_module(a)
+        axis = _axis(axes, a.ndim)
+        m = a.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(a)
+        ctx.meta = (axes, keepdim, out)
+        if keepdim:
+            return out
+        return out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        axes, keepdim, out = ctx.meta
+        xp = backend.get_array_module(a)
+        return _expand_back(grad, a.shape, axes, keepdim) * xp.exp(a - out)
+
+
+def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(a), dim))`` computed without overflow."""
+    return LogSumExp.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+
+
+class Norm2(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        xp = backend.get_array_module(a)
+        out = xp.sqrt((a * a).sum(axis=_axis(axes, a.ndim), keepdims=True))
+        ctx.save_for_backward(a)
+        ctx.meta = (axes, keepdim, out)
+        if keepdim:
+            return out
+        return out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        axes, keepdim, out = ctx.meta
+        xp = backend.get_array_module(a)
+        grad = _expand_back(grad, a.shape, axes, keepdim)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(out == 0, 0, grad / out)  # PyTorch: zero gradient at a zero norm
+        return a * scale
+
+
+def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0, or any
+    positive number."""
+    if dtype is not None:
+        a = cast(a, dtypes.as_dtype(dtype).numpy)
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+    from .elementwise import abs as abs_
+    from .elementwise import pow as pow_
+
+    if p == float("inf"):
+        return amax(abs_(a), dim, keepdim)
+    if p == float("-inf"):
+        return amin(abs_(a), dim, keepdim)
+    if p == 0:
+        return sum(cast(a != 0, a.data.dtype), dim, keepdim)
+    if p == 1:
+        return sum(abs_(a), dim, keepdim)
+    if isinstance(p, str):
+        raise ValueError(f"norm: unsupported p={p!r} for a vector norm")
+    return pow_(sum(pow_(abs_(a), p), dim, keepdim), 1.0 / p)
+
+
+# ---------------------------------------------------------------------------- softmax
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        xp = backend.get_array_module(a)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.meta = (axis, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, out = ctx.meta
+        return out * (grad - (grad * out).sum(axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        xp = backend.get_array_module(a)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.meta = (axis, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, out = ctx.meta
+        xp = backend.get_array_module(grad)
+        return grad - xp.exp(out) * grad.sum(axis=axis, keepdims=True)
+
+
+def _softmax_dim(a: Tensor, dim):
+    if dim is None:
+        # PyTorch's legacy implicit choice: dim 0 for 0-, 1- and 3-d inputs, else 1.
+        dim = 0 if a.data.ndim in (0, 1, 3) else 1
+    return normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else None
+
+
+def softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
+    """``exp(a) / sum(exp(a), dim)``, computed stably."""
+    if dtype is not None:
+        a = cast(a, dtypes.as_dtype(dtype).numpy)
+    return Softmax.apply(a, axis=_softmax_dim(a, dim))
+
+
+def log_softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
+    """``log(softmax(a, dim))``, computed stably (no log of 0)."""
+    if dtype is not None:
+        a = cast(a, dtypes.as_dtype(dtype).numpy)
+    return LogSoftmax.apply(a, axis=_softmax_dim(a, dim))

@@ -1,0 +1,170 @@
+"""Array backends and devices: NumPy always, CuPy when installed and a CUDA device is asked for.
+
+The rest of the library never names ``numpy`` for maths on tensor data; it asks
+:func:`get_array_module` for the module that owns an array, so the same code runs on CuPy.
+CuPy is imported lazily, the first time a ``cuda`` device is requested: until then no CuPy array
+can exist, so :func:`get_array_module` answers NumPy without looking.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from .errors import DeviceError
+
+_cupy = None  # the cupy module once loaded
+
+
+class device:
+    """Where a tensor's data lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``.
+
+    Example:
+        >>> import trainctl as tc
+        >>> tc.device("cuda:1")
+        device(type='cuda', index=1)
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | device = "cpu", index: int | None = None):
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise DeviceError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, num = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise DeviceError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        if num:
+            if not num.isdigit():
+                raise DeviceError(f"bad device index in {spec!r}: expected 'cuda:N' with N >= 0")
+            index = int(num)
+        if kind == "cpu":
+            index = None
+        elif index is None:
+            index = 0
+        self.type = kind
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except DeviceError:
+                return False
+        return (
+            isinstance(other, device) and self.type == other.type and self.index == other.index
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def _load_cupy():
+    """Import CuPy or say clearly why a CUDA device cannot be used."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError:
+            raise DeviceError(
+                "device 'cuda' needs CuPy, which is not installed: "
+                "pip install 'trainctl[cuda12]' (or [cuda13] for CUDA 13)"
+            ) from None
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_device_count() -> int:
+    """Number of visible CUDA GPUs; 0 when CuPy or a driver is missing."""
+    try:
+        cupy = _load_cupy()
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+def cuda_is_available() -> bool:
+    return cuda_device_count() > 0
+
+
+def _check_cuda(dev: device):
+    cupy = _load_cupy()
+    count = cuda_device_count()
+    if count == 0:
+        raise DeviceError(f"device '{dev}' requested but no CUDA GPU is visible to CuPy")
+    if dev.index >= count:
+        raise DeviceError(f"device '{dev}' requested but only {count} CUDA GPU(s) exist")
+    return cupy
+
+
+def get_array_module(*arrays):
+    """The array module (numpy or cupy) that owns ``arrays``.
+
+    Example:
+        >>> xp = get_array_module(numpy.zeros(2))
+        >>> xp is numpy
+        True
+    """
+    if _cupy is None:
+        return numpy
+    return _cupy.get_array_module(*arrays)
+
+
+def array_module_for(dev: device):
+    """The array module that creates arrays on ``dev`` (checks that the device exists)."""
+    if dev.type == "cpu":
+        return numpy
+    return _check_cuda(dev)
+
+
+def device_of(array) -> device:
+    """The device an array lives on."""
+    if _cupy is None or isinstance(array, numpy.ndarray):
+        return CPU
+    return device("cuda", int(array.device.id))
+
+
+def to_device(array, dev: device):
+    """Move an array to ``dev`` (returns it unchanged when it is already there)."""
+    if dev.type == "cpu":
+        if isinstance(array, numpy.ndarray):
+            return array
+        return array.get()
+    cupy = _check_cuda(dev)
+    if isinstance(array, cupy.ndarray) and array.device.id == dev.index:
+        return array
+    with cupy.cuda.Device(dev.index):
+        return cupy.asarray(array)
+
+
+def as_device(spec) -> device:
+    """Accept a ``device``, a string or ``None`` (meaning CPU)."""
+    if spec is None:
+        return CPU
+    if isinstance(spec, device):
+        return spec
+    if isinstance(spec, int):
+        return device("cuda", spec)
+    return device(spec)
+
+
+def check_same_device(arrays, op_name: str):
+    """Raise a clear error when the arrays of one op live on different devices."""
+    devices = {device_of(a) for a in arrays if hasattr(a, "shape")}
+    if len(devices) > 1:
+        names = ", ".join(sorted(str(d) for d in devices))
+        raise DeviceError(
+            f"{op_name}: expected all tensors on one device, got tensors on {names}; "
+            "move them with .to(device)"
+        )

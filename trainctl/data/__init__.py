@@ -1,0 +1,1 @@
+"""``trainctl.data``: datasets, samplers, DataLoader, transforms (to be written)."""

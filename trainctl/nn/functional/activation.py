@@ -1,0 +1,3 @@
+"""nn.functional: activation ops (to be written)."""
+
+__all__ = []

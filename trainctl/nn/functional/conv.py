@@ -1,0 +1,3 @@
+"""nn.functional: conv ops (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional: dropout ops (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional: linear ops (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional: loss ops (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional: normalization ops (to be written)."""
+
+__all__ = []

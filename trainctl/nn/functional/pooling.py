@@ -1,0 +1,3 @@
+"""nn.functional: pooling ops (to be written)."""
+
+__all__ = []

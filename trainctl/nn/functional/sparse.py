@@ -1,0 +1,3 @@
+"""nn.functional: sparse ops (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn layers: activation (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn layers: conv (to be written)."""
+
+__all__ = []

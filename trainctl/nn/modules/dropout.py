@@ -1,0 +1,3 @@
+"""nn layers: dropout (to be written)."""
+
+__all__ = []

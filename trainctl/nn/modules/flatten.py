@@ -1,0 +1,3 @@
+"""nn layers: flatten (to be written)."""
+
+__all__ = []

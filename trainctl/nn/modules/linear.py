@@ -1,0 +1,3 @@
+"""nn layers: linear (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn layers: loss (to be written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn layers: normalization (to be written)."""
+
+__all__ = []

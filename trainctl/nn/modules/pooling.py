@@ -1,0 +1,3 @@
+"""nn layers: pooling (to be written)."""
+
+__all__ = []

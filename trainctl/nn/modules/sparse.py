@@ -1,0 +1,3 @@
+"""nn layers: sparse (to be written)."""
+
+__all__ = []

@@ -1,0 +1,1 @@
+"""``trainctl.optim``: optimizers and ``lr_scheduler`` (to be written)."""

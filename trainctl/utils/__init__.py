@@ -1,0 +1,1 @@
+"""``trainctl.utils``: ``utils.data`` mirrors ``torch.utils.data``."""
