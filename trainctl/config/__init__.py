@@ -1,0 +1,107 @@
+"""Configs: load a YAML file (with ``base:`` and ``--set``), validate it, and resolve defaults.
+
+Example:
+    >>> from trainctl.config import load_config
+    >>> cfg = load_config("configs/linreg.yaml", overrides=["optimizer.lr=0.02"])  # doctest: +SKIP
+    >>> cfg["optimizer"]["lr"]  # doctest: +SKIP
+    0.02
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ConfigError
+from . import schema
+from .loader import Sources, apply_override, config_error, key_path, load_with_bases
+
+__all__ = ["Config", "load_config", "resolve", "config_error", "key_path"]
+
+
+class Config(dict):
+    """A validated config: a plain dict of sections plus ``.sources`` (where each value came from)
+    and ``.path`` (the file it was loaded from)."""
+
+    def __init__(self, data: dict, sources: Sources, path: Path | None):
+        super().__init__(data)
+        self.sources = sources
+        self.path = path
+
+    def error(self, path, message: str) -> ConfigError:
+        """A ConfigError naming file, line and key for the value at ``path``."""
+        return config_error(self.sources, path, message)
+
+    def where(self, path) -> str:
+        return self.sources.where(path)
+
+
+def load_config(path, overrides=()) -> Config:
+    """Load, merge (``base:``), override (``--set``), validate and resolve one config file."""
+    path = Path(path)
+    data, sources = load_with_bases(path)
+    for text in overrides:
+        apply_override(data, sources, text)
+    data.setdefault("name", path.stem)
+    return resolve(data, sources, path)
+
+
+def resolve(data: dict, sources: Sources | None = None, path: Path | None = None) -> Config:
+    """Validate a config held as plain data and fill in defaults."""
+    sources = sources or Sources({(): str(path or "<config>")})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{sources.where(())}: a config must be a mapping of sections")
+    data = dict(data)
+    data.pop("base", None)
+    out = schema.check_fields(data, schema.TOP_LEVEL, sources, ())
+    if out["name"] is None:
+        out["name"] = path.stem if path else "run"
+    out["device"] = _check_device(out["device"], sources)
+    out["data"] = schema.check_fields(out["data"], schema.DATA, sources, ("data",))
+    if out["data"]["val"] is not None and out["data"]["val_split"] is not None:
+        raise config_error(sources, ("data", "val_split"),
+                           "give either data.val or data.val_split, not both")
+    if out["data"]["eval_batch_size"] is None:
+        out["data"]["eval_batch_size"] = out["data"]["batch_size"]
+    out["train"] = _check_train(out["train"], sources)
+    out["checkpoint"] = schema.check_fields(out["checkpoint"], schema.CHECKPOINT, sources,
+                                            ("checkpoint",))
+    for section, extras in (("optimizer", schema.OPTIMIZER_EXTRAS),
+                            ("scheduler", schema.SCHEDULER_EXTRAS)):
+        spec = out[section]
+        if spec is None:
+            continue
+        spec = dict(spec)
+        for key, field in extras.items():
+            value = field.check(spec.get(key), sources, (section, key))
+            spec[key] = field.default if value is None else value
+        out[section] = spec
+    return Config(out, sources, path)
+
+
+def _check_device(value: str, sources: Sources) -> str:
+    text = value.strip().lower()
+    kind, _, index = text.partition(":")
+    if text == "auto" or (kind in ("cpu", "cuda") and (not index or index.isdigit())):
+        if kind == "cpu" and index:
+            raise config_error(sources, ("device",), "cpu takes no index; use 'cpu'")
+        return text
+    raise config_error(sources, ("device",), f"expected cpu, cuda, cuda:N or auto, got {value!r}")
+
+
+def _check_train(values: dict, sources: Sources) -> dict:
+    train = schema.check_fields(values, schema.TRAIN, sources, ("train",))
+    for i, metric in enumerate(train["metrics"]):
+        if not isinstance(metric, str):
+            raise config_error(sources, ("train", "metrics", i), "expected a metric name")
+    clip = train["grad_clip"]
+    if clip is not None:
+        clip = schema.check_fields(clip, schema.GRAD_CLIP, sources, ("train", "grad_clip"))
+        if (clip["max_norm"] is None) == (clip["value"] is None):
+            raise config_error(sources, ("train", "grad_clip"),
+                               "give exactly one of max_norm (clip by norm) or value "
+                               "(clip each element)")
+        train["grad_clip"] = clip
+    if train["early_stopping"] is not None:
+        train["early_stopping"] = schema.check_fields(
+            train["early_stopping"], schema.EARLY_STOPPING, sources, ("train", "early_stopping"))
+    return train
