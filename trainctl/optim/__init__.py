@@ -1,1 +1,29 @@
-"""``trainctl.optim``: optimizers and ``lr_scheduler`` (to be written)."""
+"""``trainctl.optim``: optimizers with PyTorch's API and numerics, and ``lr_scheduler``.
+
+Example:
+    >>> import trainctl as tc
+    >>> w = tc.zeros(3, requires_grad=True)
+    >>> opt = tc.optim.AdamW([w], lr=1e-3)
+    >>> sched = tc.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+"""
+
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .lbfgs import LBFGS
+from .lion import Lion
+from .nadam import NAdam
+from .optimizer import Optimizer, required
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .rprop import Rprop
+from .sgd import SGD
+from .simulate import simulate_lr
+
+__all__ = [
+    "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Lion", "NAdam", "Optimizer",
+    "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "required", "simulate_lr",
+]
