@@ -130,17 +130,17 @@ def array_module_for(dev: device):
 
 def device_of(array) -> device:
     """The device an array lives on."""
-    if _cupy is None or isinstance(array, numpy.ndarray):
-        return CPU
-    return device("cuda", int(array.device.id))
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return device("cuda", int(array.device.id))
+    return CPU
 
 
 def to_device(array, dev: device):
     """Move an array to ``dev`` (returns it unchanged when it is already there)."""
     if dev.type == "cpu":
-        if isinstance(array, numpy.ndarray):
-            return array
-        return array.get()
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return array.get()
+        return array
     cupy = _check_cuda(dev)
     if isinstance(array, cupy.ndarray) and array.device.id == dev.index:
         return array

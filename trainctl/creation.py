@@ -284,7 +284,9 @@ def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
 def normal(mean, std, size, generator=None, dtype=None, device=None) -> Tensor:
     """Normal samples with the given mean and std (floats)."""
     rng = _generator(generator)
-    return _float_sample(lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, False)
+    return _float_sample(
+        lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, False
+    )
 
 
 def is_tensor(obj) -> bool:

@@ -101,4 +101,5 @@ def as_dtype(d) -> dtype:
     return from_numpy_dtype(d)
 
 
-builtins_float, builtins_int, builtins_bool = (type(0.0), type(0), type(True))
+# type(...) because this module's own `float` and `int` are the dtype aliases above.
+builtins_float, builtins_int, builtins_bool = (type(0.0), type(0), type(True))  # noqa: UP003

@@ -13,6 +13,7 @@ import weakref
 
 import numpy
 
+from ..backend import get_array_module
 from .function import sum_to
 from .tensor import Tensor
 
@@ -48,6 +49,10 @@ def _topological_order(roots):
 
 def _check_versions(node):
     for tensor, version in node.saved_versions:
+        if type(tensor) is weakref.ref:  # the op's own output (see function._saved_versions)
+            tensor = tensor()
+            if tensor is None:
+                continue
         if tensor._version != version:
             raise RuntimeError(
                 f"one of the tensors needed for gradient computation has been modified by an "
@@ -57,11 +62,18 @@ def _check_versions(node):
             )
 
 
-def _apply_hooks(hooks, grad):
+def _apply_hooks(hooks, grad, exposed):
+    """Run gradient hooks; a returned tensor replaces the gradient.
+
+    Arrays a hook has seen or returned are recorded in ``exposed``: user code may keep them, so
+    they are copied before becoming (and later being accumulated into) a leaf's ``.grad``.
+    """
+    exposed.add(id(grad))
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
             grad = result.data if isinstance(result, Tensor) else result
+            exposed.add(id(grad))
     return grad
 
 
@@ -73,48 +85,50 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
     """
     node_grads = {}  # node -> gradient of its output
     leaf_grads = {}  # id(leaf) -> [leaf, gradient]
+    exposed = set()  # ids of gradient arrays that user code (hooks) may hold
     for root, grad in zip(roots, root_grads):
-        if root.grad_fn is None:
+        fn = root.grad_fn
+        if fn is None:
             entry = leaf_grads.setdefault(id(root), [root, None])
             entry[1] = grad if entry[1] is None else entry[1] + grad
         else:
-            prev = node_grads.get(root.grad_fn)
-            node_grads[root.grad_fn] = grad if prev is None else prev + grad
+            prev = node_grads.get(fn)
+            node_grads[fn] = grad if prev is None else prev + grad
 
-    captured_nodes = {}
+    captured = None
     if capture is not None:
-        for t in capture:
-            if t.grad_fn is not None:
-                captured_nodes[t.grad_fn] = None
+        captured = {t.grad_fn: None for t in capture if t.grad_fn is not None}
 
-    order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
-    for node in order:
+    generic, ndarray = numpy.generic, numpy.ndarray
+    for node in _topological_order([r.grad_fn for r in roots if r.grad_fn is not None]):
         grad = node_grads.pop(node, None)
         if grad is None:
             if not retain_graph:
                 node.free()
             continue
         if node.hooks:
-            grad = _apply_hooks(node.hooks, grad)
-        if node in captured_nodes:
-            captured_nodes[node] = grad
-        if node.retain is not None and capture is None:
+            grad = _apply_hooks(node.hooks, grad, exposed)
+        if captured is not None:
+            if node in captured:
+                captured[node] = grad
+        elif node.retain is not None:
             out = node.retain()
             if out is not None:
                 out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
-        _check_versions(node)
+        if node.saved_versions:
+            _check_versions(node)
         in_grads = node.backward(node, grad)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for x, need, g in zip(node.inputs, node.needs_input_grad, in_grads):
-            if not need or g is None:
+            if g is None or not need:
                 continue
-            if isinstance(g, numpy.generic):
+            if type(g) is not ndarray and isinstance(g, generic):
                 g = numpy.asarray(g)
             data = x.data
             if g.shape != data.shape:
                 g = sum_to(g, data.shape)
-            if g.dtype != data.dtype:
+            if g.dtype is not data.dtype and g.dtype != data.dtype:
                 g = g.astype(data.dtype)
             fn = x.grad_fn
             if fn is None:
@@ -130,67 +144,96 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
             node.free()
 
     if capture is not None:
-        results = []
-        for t in capture:
-            if t.grad_fn is not None:
-                g = captured_nodes.get(t.grad_fn)
-            else:
-                entry = leaf_grads.get(id(t))
-                g = None if entry is None else entry[1]
-                if g is not None and t._hooks:
-                    g = _apply_hooks(t._hooks, g)
-            results.append(g)
-        return results
+        return _captured_grads(capture, captured, leaf_grads, exposed)
 
-    claimed = set()  # a gradient array may reach two leaves (e.g. a + b); each gets its own copy
     for leaf, g in leaf_grads.values():
         if not leaf._requires_grad:
             continue
         if leaf._hooks:
-            g = _apply_hooks(leaf._hooks, g)
+            g = _apply_hooks(leaf._hooks, g, exposed)
         if leaf.grad is None:
-            if not g.flags.owndata or id(g) in claimed or not g.flags.writeable:
-                g = g.copy()
-            claimed.add(id(g))
-            leaf.grad = Tensor._wrap(g)
+            leaf.grad = Tensor._wrap(_own(g, exposed))
         else:
             leaf.grad.data += g
     return None
 
 
-def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False):
-    """``tensor.backward()``: see :meth:`Tensor.backward`."""
+def _own(g, claimed):
+    """``g`` itself when nothing else may hold it, else a copy; then mark it as taken.
+
+    One gradient array can reach two leaves (``a + b`` hands the same array to both), and a leaf's
+    ``.grad`` is later updated in place, so no two leaves (nor a leaf and a hook) may share one.
+    """
+    flags = g.flags
+    if not flags.owndata or not flags.writeable or id(g) in claimed:
+        g = g.copy()
+    claimed.add(id(g))
+    return g
+
+
+def _captured_grads(capture, captured, leaf_grads, exposed):
+    """The gradients for ``autograd.grad``, one per captured tensor (None where unused)."""
+    results = []
+    for t in capture:
+        if t.grad_fn is not None:
+            g = captured.get(t.grad_fn)
+        else:
+            entry = leaf_grads.get(id(t))
+            g = None if entry is None else entry[1]
+            if g is not None and t._hooks:
+                g = _apply_hooks(t._hooks, g, exposed)
+        results.append(None if g is None else _own(g, exposed))
+    return results
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate the gradients of ``tensors`` (one or a sequence) into the leaves' ``.grad``.
+
+    ``tensor.backward(g)`` calls this; ``tc.autograd.backward([loss1, loss2])`` back-propagates
+    several outputs in one pass (their gradients add up).
+
+    Example:
+        >>> import trainctl as tc
+        >>> x = tc.tensor([1.0, 2.0], requires_grad=True)
+        >>> tc.autograd.backward([(x * x).sum(), x.sum()])
+        >>> x.grad
+        tensor([3., 5.])
+    """
     if create_graph:
         raise NotImplementedError(
             "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
         )
-    if not tensor._requires_grad:
-        raise RuntimeError(
-            "element 0 of tensors does not require grad and does not have a grad_fn"
-        )
-    xp_data = tensor.data
-    if gradient is None:
-        if xp_data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; this tensor has shape "
-                f"{tuple(xp_data.shape)}: pass backward(gradient=...) of that shape"
-            )
-        grad = xp_data.dtype.type(1) * _ones_like(xp_data)
+    if isinstance(tensors, Tensor):
+        tensors, grad_tensors = [tensors], [grad_tensors]
     else:
-        grad = gradient.data if isinstance(gradient, Tensor) else gradient
-        grad = _as_grad_array(grad, xp_data)
-    run_backward([tensor], [grad], retain_graph=bool(retain_graph))
+        tensors = list(tensors)
+        if grad_tensors is None or isinstance(grad_tensors, Tensor):
+            grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    grads = []
+    for i, (tensor, gradient) in enumerate(zip(tensors, grad_tensors)):
+        if not tensor._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        xp_data = tensor.data
+        if gradient is None:
+            if xp_data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has "
+                    f"shape {tuple(xp_data.shape)}: pass backward(gradient=...) of that shape"
+                )
+            grads.append(_ones_like(xp_data))
+        else:
+            grad = gradient.data if isinstance(gradient, Tensor) else gradient
+            grads.append(_as_grad_array(grad, xp_data))
+    run_backward(tensors, grads, retain_graph=bool(retain_graph))
 
 
 def _ones_like(data):
-    from ..backend import get_array_module
-
     return get_array_module(data).ones_like(data)
 
 
 def _as_grad_array(grad, like):
-    from ..backend import get_array_module
-
     xp = get_array_module(like)
     grad = xp.array(grad, dtype=like.dtype, copy=True)
     if grad.shape != like.shape:
@@ -247,7 +290,7 @@ def grad(
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = run_backward(outputs, root_grads, retain_graph=bool(retain_graph), capture=inputs)
     results = []
-    for t, g in zip(inputs, grads):
+    for g in grads:
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

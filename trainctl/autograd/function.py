@@ -24,6 +24,8 @@ passed through to ``forward`` as constants. Keyword arguments are op parameters.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy
 
 from .. import backend
@@ -106,15 +108,10 @@ class Function:
         if type(out) is not numpy.ndarray and isinstance(out, _generic):
             out = numpy.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays
         result = Tensor._wrap(out)
-        if any_needs:
+        if any_needs and out.dtype.kind == "f":  # integer and bool results never require grad
             ctx.inputs = inputs
-            saved = ctx.saved
-            if saved:
-                ctx.saved_versions = [
-                    (x, x._version)
-                    for x in inputs
-                    if isinstance(x, Tensor) and any(x.data is s for s in saved)
-                ]
+            if ctx.saved:
+                ctx.saved_versions = _saved_versions(ctx.saved, inputs, result)
             result.grad_fn = ctx
             result._requires_grad = True
         return result
@@ -123,6 +120,28 @@ class Function:
         """Drop what the node holds (saved arrays, inputs) after backward."""
         self.__dict__.clear()
         self.inputs = None
+
+
+def _saved_versions(saved, inputs, result):
+    """(tensor, version) for each input (or the output) whose array the op saved.
+
+    backward compares them with the versions then, to catch in-place changes in between. The
+    output is held by a weak reference, so the node does not keep its own output alive.
+    """
+    versions = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            data = x.data
+            for s in saved:
+                if s is data:
+                    versions.append((x, x._version))
+                    break
+    out = result.data
+    for s in saved:
+        if s is out:
+            versions.append((weakref.ref(result), 0))
+            break
+    return versions
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's names lazily)

@@ -14,9 +14,12 @@ Example:
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
+class _State(threading.local):
+    """Grad mode is per thread, as in PyTorch: a new thread starts with recording on."""
+
     enabled = True
 
 
@@ -32,6 +35,12 @@ class _GradMode:
     """Sets grad mode to ``self.mode`` inside a ``with`` block or a decorated function."""
 
     mode = True
+
+    def __new__(cls, *args, **kwargs):
+        # `@tc.no_grad` without parentheses decorates at once, as PyTorch 2 allows.
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return super().__new__(cls)(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = STATE.enabled

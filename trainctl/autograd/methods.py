@@ -67,8 +67,9 @@ def _parse_to(args, kwargs):
 def to(self: Tensor, *args, **kwargs) -> Tensor:
     """Move and/or cast: ``x.to("cuda")``, ``x.to(tc.float64)``, ``x.to(other)``.
 
-    Returns ``self`` when nothing changes, like PyTorch.
+    Returns ``self`` when nothing changes (unless ``copy=True``), like PyTorch.
     """
+    copy = bool(kwargs.get("copy", False))
     device, dtype = _parse_to(args, kwargs)
     out = self
     if dtype is not None:
@@ -79,6 +80,8 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
             out = ToDevice.apply(out, device=dev)
         elif dev.type == "cuda":
             backend.array_module_for(dev)
+    if copy and out is self:
+        out = clone(self)
     return out
 
 
@@ -163,11 +166,14 @@ def _reflected(fn):
 
 
 def _inplace(method_name, out_of_place):
-    """``x += y``: in place, except on a tensor inside a recorded graph, where it rebinds ``x``
-    to the out-of-place result (so gradients stay right)."""
+    """``x += y``: in place, except when grad mode would need to record it (``x`` is inside a
+    graph, or ``y`` requires grad), where it rebinds ``x`` to the out-of-place result so the
+    gradients stay right. A leaf that requires grad still refuses, as in PyTorch."""
 
     def inplace(self, other):
-        if self.grad_fn is not None and STATE.enabled:
+        if STATE.enabled and (self.grad_fn is not None or (
+            not self._requires_grad and isinstance(other, Tensor) and other._requires_grad
+        )):
             return out_of_place(self, other)
         return getattr(self, method_name)(other)
 
@@ -250,3 +256,6 @@ for _name, _fn in _METHODS.items():
 
 Tensor.T = property(sh.T)
 Tensor.mT = property(lambda self: sh.transpose(self, -2, -1))
+
+# trainctl/compat.py binds its PyTorch-compatibility methods (scatter, isclose, allclose).
+from .. import compat as _compat  # noqa: E402,F401

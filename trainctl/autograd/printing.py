@@ -32,12 +32,29 @@ def set_printoptions(
 
 def _float_formatter(data):
     finite = data[numpy.isfinite(data)]
+    fmt = _float_format(finite)
+
+    def plain(v):
+        return fmt(v) if numpy.isfinite(v) else str(v)
+
+    # PyTorch pads every element to the width of the widest finite one ("[ 0.5000, -1.0000]",
+    # "[   nan, 1.5000]"); the widest strings come from the extremes, so only those are formatted.
+    samples = []
+    if finite.size:
+        nonzero = numpy.abs(finite[finite != 0])
+        samples += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
+    width = max((len(plain(v)) for v in samples), default=0)
+    return lambda v: plain(v).rjust(width)
+
+
+def _float_format(finite):
+    """The format of the finite values: whole numbers, fixed point or scientific."""
     precision = _OPTIONS["precision"]
     if finite.size == 0 or numpy.all(finite == numpy.round(finite)):
         # Whole numbers print as "1." like PyTorch (unless they are huge).
         big = finite.size and numpy.abs(finite).max() >= 1e8
         if not big:
-            return lambda v: (f"{v:.0f}." if numpy.isfinite(v) else str(v))
+            return lambda v: f"{v:.0f}."
     amax = numpy.abs(finite).max()
     amin = numpy.abs(finite[finite != 0]).min() if numpy.any(finite != 0) else 0.0
     sci = _OPTIONS["sci_mode"]
@@ -49,30 +66,38 @@ def _float_formatter(data):
 
 
 def tensor_repr(t) -> str:
+    from .layout import add_suffixes, body, summarised
+
     data = t.data if isinstance(t.data, numpy.ndarray) else t.data.get()
-    kwargs = {}
+    summarize = data.size > _OPTIONS["threshold"]
+    # As in PyTorch, the number format (fixed or scientific, width) comes from the printed values.
+    shown = summarised(data, _OPTIONS["edgeitems"]) if summarize else data
     if data.dtype.kind == "f":
-        kwargs["formatter"] = {"float_kind": _float_formatter(data.astype(numpy.float64))}
-    body = numpy.array2string(
-        data,
-        separator=", ",
-        prefix="tensor(",
-        threshold=_OPTIONS["threshold"],
-        edgeitems=_OPTIONS["edgeitems"],
-        max_line_width=_OPTIONS["linewidth"],
-        **kwargs,
-    )
-    extras = []
-    if data.size == 0 and data.ndim > 1:
-        extras.append(f"size={tuple(data.shape)}")
-    dt = t.dtype
-    if dt is not dtypes.get_default_dtype() and dt not in (dtypes.int64, dtypes.bool_):
-        extras.append(f"dtype={dt}")
+        fmt = _float_formatter(shown.astype(numpy.float64))
+    else:
+        width = max((len(str(v)) for v in shown.ravel().tolist()), default=0)
+
+        def fmt(v):
+            return str(v).rjust(width)
+
+    prefix = "tensor("
+    suffixes = []
     if t.device.type != "cpu":
-        extras.append(f"device='{t.device}'")
+        suffixes.append(f"device='{t.device}'")
+    dt = t.dtype
+    if data.size == 0:
+        text = "[]"
+        if data.ndim != 1:
+            suffixes.append(f"size={tuple(data.shape)}")
+        if dt is not dtypes.get_default_dtype():
+            suffixes.append(f"dtype={dt}")
+    else:
+        text = body(data, fmt, len(prefix), summarize, _OPTIONS["edgeitems"],
+                    _OPTIONS["linewidth"])
+        if dt is not dtypes.get_default_dtype() and dt not in (dtypes.int64, dtypes.bool_):
+            suffixes.append(f"dtype={dt}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    tail = "".join(", " + e for e in extras)
-    return f"tensor({body}{tail})"
+        suffixes.append("requires_grad=True")
+    return add_suffixes(prefix + text, suffixes, len(prefix), _OPTIONS["linewidth"])

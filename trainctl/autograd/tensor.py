@@ -171,7 +171,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
-        if not isinstance(self.data, numpy.ndarray):
+        if backend.device_of(self.data).type != "cpu":
             if not force:
                 raise TypeError(
                     f"can't convert {self.device} tensor to numpy: use .cpu() first"
@@ -240,6 +240,20 @@ class Tensor:
             "trainctl tensors are not pickled; use tc.save(obj, path), which writes safetensors"
         )
 
+    def __deepcopy__(self, memo) -> Tensor:
+        """``copy.deepcopy`` (e.g. of a model): a new leaf of the same class with copied data
+        and grad. As in PyTorch, only leaves can be deep-copied."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; use .detach().clone()"
+            )
+        new = type(self)._wrap(self.data.copy(), self._requires_grad)
+        if self.grad is not None:
+            new.grad = Tensor._wrap(self.grad.data.copy())
+        memo[id(self)] = new
+        return new
+
     # ----------------------------------------------------------------- graph
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
@@ -265,7 +279,7 @@ class Tensor:
         return self.grad_fn is not None and self.grad_fn.retain is not None
 
     def register_hook(self, hook) -> RemovableHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+        """Call ``hook(grad)`` when this tensor's gradient is known; a returned tensor replaces it.
 
         Example:
             >>> x = Tensor._wrap(numpy.ones(2, numpy.float32), requires_grad=True)
@@ -290,9 +304,7 @@ class Tensor:
         ``gradient`` is required unless the tensor has one element. The graph is freed
         afterwards unless ``retain_graph=True``.
         """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph, create_graph)
+        _engine.backward(self, gradient, retain_graph, create_graph)
 
     # ----------------------------------------------------------------- in-place updates
     def _check_inplace(self, op: str) -> None:
@@ -310,6 +322,12 @@ class Tensor:
 
     def _operand(self, other):
         if isinstance(other, Tensor):
+            if other._requires_grad and STATE.enabled:
+                # PyTorch would record the update; dropping the gradient silently is worse.
+                raise RuntimeError(
+                    "in-place update with a tensor that requires grad is not recorded for "
+                    "backward: write it out of place (a = a + b) or wrap it in tc.no_grad()"
+                )
             return other.data
         if isinstance(other, numpy.generic):
             return other.item()
@@ -383,9 +401,19 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value) -> None:
+        if STATE.enabled and isinstance(value, Tensor) and value._requires_grad:
+            # PyTorch would record the copy; here it would silently drop the gradient.
+            raise RuntimeError(
+                "__setitem__: the assigned value requires grad, but item assignment is not "
+                "recorded for backward; build the result with tc.cat, tc.stack or tc.where "
+                "(or assign under tc.no_grad() to copy the values only)"
+            )
         self._check_inplace("__setitem__")
         if isinstance(key, Tensor):
             key = key.data
         elif isinstance(key, tuple):
             key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
         self.data[key] = self._operand(value)
+
+
+from . import engine as _engine  # noqa: E402  (engine imports this module)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-import numpy
-
 from ... import backend
 from ..tensor import Tensor
 from .elementwise import promote
@@ -77,13 +75,13 @@ def round(a: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
 def _arg(a: Tensor, dim, keepdim, fn_name):
     xp = backend.get_array_module(a.data)
     fn = getattr(xp, fn_name)
-    if dim is None:
+    if dim is None or a.data.ndim == 0:
         out = xp.asarray(fn(a.data.reshape(-1)))
         if keepdim:
             out = out.reshape((1,) * a.data.ndim)
     else:
         axis = normalize_dims(dim, a.data.ndim)[0]
-        out = fn(a.data, axis=axis)
+        out = xp.asarray(fn(a.data, axis=axis))  # a 1-D input gives a NumPy scalar
         if keepdim:
             out = xp.expand_dims(out, axis)
     return Tensor._wrap(out.astype(xp.int64))
@@ -168,7 +166,8 @@ def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
     out = [Tensor._wrap(values)]
     if return_inverse:
         inverse = rest.pop(0)
-        out.append(Tensor._wrap(inverse.reshape(a.data.shape if dim is None else -1).astype(xp.int64)))
+        inverse = inverse.reshape(a.data.shape if dim is None else -1)
+        out.append(Tensor._wrap(inverse.astype(xp.int64)))
     if return_counts:
         out.append(Tensor._wrap(rest.pop(0).astype(xp.int64)))
     return tuple(out)

@@ -67,6 +67,19 @@ def _with_scalar(t: Tensor, s):
 
 def promote(a, b):
     """Bring the operands of a binary op to a common dtype, PyTorch's way."""
+    # The common cases first: two tensors of one dtype, or a float tensor and a Python number.
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a.data.dtype, b.data.dtype
+            if da is db or da == db:
+                return a, b
+            return _promote_pair(a, b)
+        if (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+            return a, b
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int) and (
+        b.data.dtype.kind == "f"
+    ):
+        return a, b
     if isinstance(a, numpy.generic):
         a = a.item()
     if isinstance(b, numpy.generic):
@@ -151,10 +164,17 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            if isinstance(b, (int, float)) and b == 2:
-                ga = grad * 2 * a
+            if isinstance(b, (int, float)):
+                if b == 2:
+                    ga = grad * 2 * a
+                elif b == 0:  # PyTorch: zero, not 0 * a**-1 (nan at a == 0)
+                    ga = backend.get_array_module(grad).zeros_like(grad)
+                else:
+                    ga = grad * b * a ** (b - 1)
             else:
-                ga = grad * b * a ** (b - 1)
+                xp = backend.get_array_module(a, b)
+                with numpy.errstate(divide="ignore", invalid="ignore"):
+                    ga = xp.where(b == 0, 0, grad * b * a ** (b - 1))
         if need_b:
             xp = backend.get_array_module(out)
             with numpy.errstate(divide="ignore", invalid="ignore"):
@@ -394,15 +414,50 @@ def clamp(a: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = a
         if min is not None:
-            out = maximum(out, min)
+            a, min = promote(a, min)
         if max is not None:
-            out = minimum(out, max)
-        return out
+            a, max = promote(a, max)
+        if isinstance(min, Tensor):
+            min = cast(min, a.data.dtype)
+        return ClampTensor.apply(a, min, max)
     if a.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         a = cast(a, dtypes.get_default_dtype().numpy)
     return Clamp.apply(a, min=min, max=max)
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: ``minimum(maximum(a, min), max)``, with PyTorch's gradients
+    (``a`` keeps it on ties with a bound; where min > max the result and gradient are max's)."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        xp = backend.get_array_module(a)
+        low = a if lo is None else xp.maximum(a, lo)
+        ctx.save_for_backward(a, lo, hi, low)
+        return low if hi is None else xp.minimum(low, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, lo, hi, low = ctx.saved
+        xp = backend.get_array_module(grad)
+        need_a, need_lo, need_hi = ctx.needs_input_grad
+        below = None if lo is None else a < lo
+        above = None if hi is None else low > hi
+        ga = glo = ghi = None
+        if need_a:
+            inside = True
+            if below is not None:
+                inside = ~below
+            if above is not None:
+                inside = inside & ~above
+            ga = xp.where(inside, grad, 0)
+        if need_lo:
+            ga_lo = below if hi is None else below & (lo <= hi)
+            glo = xp.where(ga_lo, grad, 0)
+        if need_hi:
+            ghi = xp.where(above, grad, 0)
+        return ga, glo, ghi
 
 
 class Maximum(Function):
@@ -476,5 +531,17 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002
     if input is None and other is None:
         xp = backend.get_array_module(cond)
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in xp.nonzero(cond))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # where(mask, 1.0, 0.0): two Python scalars become 0-d tensors of their type
+        xp = backend.get_array_module(cond)
+        input = Tensor._wrap(xp.asarray(input, dtype=_scalar_dtype(input)))
     a, b = promote(input, other)
     return Where.apply(cond.astype(bool) if cond.dtype != bool else cond, a, b)
+
+
+def _scalar_dtype(value):
+    if isinstance(value, bool):
+        return numpy.bool_
+    if isinstance(value, numbers.Integral):
+        return numpy.int64
+    return dtypes.get_default_dtype().numpy

@@ -29,6 +29,8 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
             return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:  # dot product: the gradient is 0-d
+            return (grad * b if need_a else None), (grad * a if need_b else None)
         # Lift 1-D operands to matrices, as matmul itself does, then undo it.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -65,7 +67,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two 2-D matrices."""
     if a.data.ndim != 2 or b.data.ndim != 2:
-        raise ShapeError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ShapeError(
+            f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 
@@ -82,7 +86,9 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """Inner product of two 1-D tensors."""
     if a.data.ndim != 1 or b.data.ndim != 1:
-        raise ShapeError(f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ShapeError(
+            f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 
@@ -167,9 +173,12 @@ class Einsum(Function):
             spec = ",".join([out, *others]) + "->" + target
             g = xp.einsum(spec, grad, *[op for j, op in enumerate(operands) if j != i],
                           optimize=len(operands) > 2)
-            # Letters summed away from this operand alone come back by broadcasting.
-            shape = [operands[i].shape[k] if c in available else 1 for k, c in enumerate(term)]
-            grads.append(xp.broadcast_to(g.reshape(shape), operands[i].shape))
+            # Letters summed away from this operand alone come back by broadcasting; size-1
+            # dimensions that were broadcast (in "...") are summed back by the engine.
+            sizes = iter(g.shape)
+            g = g.reshape([next(sizes) if c in available else 1 for c in term])
+            full = tuple(max(n, m) for n, m in zip(g.shape, operands[i].shape))
+            grads.append(g if full == g.shape else xp.broadcast_to(g, full))
         return tuple(grads)
 
 

@@ -21,10 +21,10 @@ from .elementwise import cast
 
 def normalize_dims(dim, ndim: int):
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
-    if dim is None:
-        return tuple(range(ndim))
     if isinstance(dim, (int, numpy.integer)):
         dim = (dim,)
+    if dim is None or len(dim) == 0:  # PyTorch: dim=() reduces over everything, like None
+        return tuple(range(ndim))
     axes = []
     for d in dim:
         d = int(d)
@@ -34,7 +34,8 @@ def normalize_dims(dim, ndim: int):
                 f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                 f"but got {d})"
             )
-        axes.append(d % ndim if ndim else 0)
+        if ndim:  # a 0-d tensor accepts dim 0 or -1 and has nothing to reduce
+            axes.append(d % ndim)
     return tuple(sorted(set(axes)))
 
 
@@ -52,6 +53,14 @@ def _axis(axes, ndim):
     return None if len(axes) == ndim else axes
 
 
+def _broadcast(grad, shape):
+    """``grad`` broadcast to ``shape`` as a new array (cheaper than ``broadcast_to`` on small
+    tensors, and the result can become a leaf's ``.grad`` without a copy)."""
+    out = backend.get_array_module(grad).empty(shape, dtype=grad.dtype)
+    out[...] = grad
+    return out
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -61,8 +70,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
-        xp = backend.get_array_module(grad)
-        return xp.broadcast_to(_expand_back(grad, shape, axes, keepdim), shape)
+        return _broadcast(_expand_back(grad, shape, axes, keepdim), shape)
 
 
 class Mean(Function):
@@ -77,8 +85,7 @@ class Mean(Function):
         count = 1
         for ax in axes:
             count *= shape[ax]
-        xp = backend.get_array_module(grad)
-        return xp.broadcast_to(_expand_back(grad / count, shape, axes, keepdim), shape)
+        return _broadcast(_expand_back(grad / count, shape, axes, keepdim), shape)
 
 
 def _reduce_dtype(a: Tensor, dtype=None) -> Tensor:
@@ -143,7 +150,7 @@ def _exclusive_prod(xp, a, axis):
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     a = _reduce_dtype(a, dtype)
-    axis = None if dim is None else normalize_dims(dim, a.data.ndim)[0]
+    axis = None if dim is None or a.data.ndim == 0 else normalize_dims(dim, a.data.ndim)[0]
     return Prod.apply(a, axis=axis, keepdim=keepdim)
 
 
@@ -212,7 +219,7 @@ def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
     axis = normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else 0
     data = a.data if a.data.ndim else a.data.reshape(1)
     xp = backend.get_array_module(data)
-    idx = (xp.argmax if is_max else xp.argmin)(data, axis=axis)
+    idx = xp.asarray((xp.argmax if is_max else xp.argmin)(data, axis=axis))  # 1-D: a scalar
     idx_keep = xp.expand_dims(idx, axis)
     source = a if a.data.ndim else a.reshape(1)
     values = TakeAlong.apply(source, indices=idx_keep, axis=axis)
@@ -253,10 +260,13 @@ class Var(Function):
         n = 1
         for ax in axes:
             n *= a.shape[ax]
-        denom = n - correction
-        var = (centered * centered).sum(axis=axis, keepdims=True) / denom if denom > 0 else (
-            (centered * centered).sum(axis=axis, keepdims=True) * float("nan")
-        )
+        denom = builtins.max(n - correction, 0)
+        squares = (centered * centered).sum(axis=axis, keepdims=True)
+        if denom > 0:
+            var = squares / denom
+        else:  # no degrees of freedom left: inf (or nan for 0/0), as in PyTorch
+            with numpy.errstate(divide="ignore", invalid="ignore"):
+                var = squares / 0.0
         out = backend.get_array_module(a).sqrt(var) if take_sqrt else var
         ctx.save_for_backward(centered)
         ctx.meta = (axes, keepdim, denom, out if take_sqrt else None)
@@ -273,6 +283,9 @@ class Var(Function):
             xp = backend.get_array_module(grad)
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 grad = xp.where(std == 0, 0, grad / (2 * std))  # PyTorch masks std == 0
+        if denom == 0:
+            with numpy.errstate(invalid="ignore"):
+                return grad * float("inf") * centered
         return grad * (2 / denom) * centered
 
 
@@ -345,15 +358,40 @@ class Norm2(Function):
         return a * scale
 
 
+class NormP(Function):
+    """The p-norm for any other p: ``sum(|a|**p) ** (1/p)``."""
+
+    @staticmethod
+    def forward(ctx, a, p, axes, keepdim):
+        xp = backend.get_array_module(a)
+        out = (xp.abs(a) ** p).sum(axis=_axis(axes, a.ndim), keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(a)
+        ctx.meta = (p, axes, keepdim, out)
+        if keepdim:
+            return out
+        return out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        p, axes, keepdim, out = ctx.meta
+        xp = backend.get_array_module(a)
+        grad = _expand_back(grad, a.shape, axes, keepdim)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            # d/da = sign(a) |a|^(p-1) / norm^(p-1); PyTorch gives 0 at a == 0 and at norm == 0.
+            part = xp.where(a == 0, 0, xp.sign(a) * xp.abs(a) ** (p - 1))
+            scale = xp.where(out == 0, 0, grad / out ** (p - 1))
+        return part * scale
+
+
 def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0, or any
-    positive number."""
+    other number."""
     if dtype is not None:
         a = cast(a, dtypes.as_dtype(dtype).numpy)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
     from .elementwise import abs as abs_
-    from .elementwise import pow as pow_
 
     if p == float("inf"):
         return amax(abs_(a), dim, keepdim)
@@ -365,7 +403,7 @@ def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         return sum(abs_(a), dim, keepdim)
     if isinstance(p, str):
         raise ValueError(f"norm: unsupported p={p!r} for a vector norm")
-    return pow_(sum(pow_(abs_(a), p), dim, keepdim), 1.0 / p)
+    return NormP.apply(a, p=float(p), axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
 
 
 # ---------------------------------------------------------------------------- softmax

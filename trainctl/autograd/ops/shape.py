@@ -297,6 +297,8 @@ def narrow(a: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
     from .indexing import getitem
 
+    if start < 0:  # counts from the end, as in PyTorch
+        start += a.data.shape[dim]
     index = [slice(None)] * a.data.ndim
     index[dim] = slice(start, start + length)
     return getitem(a, tuple(index))
