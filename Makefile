@@ -19,7 +19,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.base
 
 run: $(VENV)/.base
-	$(BIN)/python examples/linreg.py
+	$(BIN)/trainctl train configs/linreg.yaml
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest

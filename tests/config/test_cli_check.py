@@ -1,0 +1,162 @@
+"""`trainctl check` and `trainctl list`: messages, exit codes, and every shipped config."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainctl.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = sorted(p.relative_to(ROOT) for p in (ROOT / "configs").rglob("*.yaml"))
+
+GOOD = """\
+name: tiny
+data:
+  train: {type: SyntheticClassification, kind: blobs, n_samples: 40, n_classes: 3, seed: 0}
+  batch_size: 8
+model:
+  type: Sequential
+  layers:
+    - {type: Linear, in_features: 2, out_features: 16}
+    - {type: ReLU}
+    - {type: Linear, in_features: 16, out_features: 3}
+loss: {type: CrossEntropyLoss}
+optimizer: {type: SGD, lr: 0.1, momentum: 0.9}
+scheduler: {type: StepLR, step_size: 2}
+train: {epochs: 2, metrics: [accuracy]}
+"""
+
+
+def run(args, capsys, cwd=None, monkeypatch=None):
+    if cwd is not None:
+        monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def cfg_file(tmp_path):
+    def write(text):
+        path = tmp_path / "cfg.yaml"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def test_check_prints_resolved_config_and_summary(cfg_file, capsys):
+    code, out, err = run(["check", cfg_file(GOOD)], capsys)
+    assert code == 0, err
+    assert "momentum: 0.9" in out and "eval_batch_size: 8" in out
+    assert "model.layers.0" in out and "[2, 16]" in out and "[2, 3]" in out
+    assert "total parameters: 99" in out  # (2*16+16) + (16*3+3)
+    assert "config OK" in out
+
+
+@pytest.mark.parametrize("change, message", [
+    (("lr: 0.1", "lr: -0.1"), r"cfg.yaml:12: optimizer.lr: SGD: .*-0.1"),
+    (("lr: 0.1, momentum: 0.9", "lr: 0.1, momentun: 0.9"),
+     r"cfg.yaml:12: optimizer.momentun: unknown argument 'momentun' for SGD; did you mean "
+     r"'momentum'\?"),
+    (("type: CrossEntropyLoss", "type: CrossEntropyLos"),
+     r"cfg.yaml:11: loss.type: unknown loss 'CrossEntropyLos'; did you mean 'CrossEntropyLoss'"),
+    (("{type: Linear, in_features: 2, out_features: 16}", "{type: Linear, in_features: 2}"),
+     r"cfg.yaml:8: model.layers.0: Linear needs the argument 'out_features'"),
+    (("in_features: 16, out_features: 3", "in_features: 15, out_features: 3"),
+     r"cfg.yaml:10: model.layers.2 \(Linear\): expected input features 15, got 16"),
+    (("momentum: 0.9", "momentum: fast"),
+     r"cfg.yaml:12: optimizer.momentum: expected a number, got str 'fast'"),
+    (("metrics: [accuracy]", "metrics: [acuracy]"),
+     r"train.metrics.0: unknown metric 'acuracy'; did you mean 'accuracy'"),
+    (("type: StepLR", "type: StepLr"), r"did you mean 'StepLR'"),
+    (("kind: blobs", "kind: circles"),
+     r"cfg.yaml:3: data.train: SyntheticClassification: kind must be one of"),
+])
+def test_check_errors_name_file_line_and_key(cfg_file, capsys, change, message):
+    import re
+
+    code, out, err = run(["check", cfg_file(GOOD.replace(*change))], capsys)
+    assert code == 2
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_check_with_overrides(cfg_file, capsys):
+    code, out, err = run(["check", cfg_file(GOOD), "--set", "model.layers.0.out_features=8",
+                          "--set", "model.layers.2.in_features=8", "--set", "scheduler=null"],
+                         capsys)
+    assert code == 0, err
+    assert "scheduler: null" in out and "[2, 8]" in out
+
+
+def test_loss_shape_mismatch_found_before_training(cfg_file, capsys):
+    text = GOOD.replace("out_features: 3}", "out_features: 1}").replace(
+        "CrossEntropyLoss", "MSELoss")
+    code, _, err = run(["check", cfg_file(text)], capsys)
+    assert code == 2 and "loss:" in err and "MSELoss" in err
+
+
+def test_user_code_by_import_path(tmp_path, cfg_file, capsys, monkeypatch):
+    (tmp_path / "mymodels.py").write_text(
+        "import trainctl as tc\n"
+        "class Net(tc.nn.Module):\n"
+        "    def __init__(self, hidden: int = 4):\n"
+        "        super().__init__()\n"
+        "        self.fc = tc.nn.Linear(2, hidden)\n"
+        "        self.out = tc.nn.Linear(hidden, 3)\n"
+        "    def forward(self, x):\n"
+        "        return self.out(self.fc(x).relu())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = GOOD.split("model:")[0] + "model: {type: 'mymodels:Net', hidden: 5}\n" + \
+        "loss:" + GOOD.split("loss:")[1]
+    code, out, err = run(["check", cfg_file(text)], capsys)
+    assert code == 0, err
+    assert "Net" in out
+
+
+def test_list_shows_every_kind(capsys):
+    code, out, _ = run(["list"], capsys)
+    assert code == 0
+    for name in ("Linear", "Conv2d", "CrossEntropyLoss", "SGD", "AdamW", "Lion", "StepLR",
+                 "OneCycleLR", "SequentialLR", "FashionMNIST", "CSVDataset", "Normalize",
+                 "accuracy", "MLP", "LeNet5"):
+        assert name in out, name
+
+
+def test_list_one_kind_with_signature(capsys):
+    code, out, _ = run(["list", "optimizer"], capsys)
+    assert code == 0 and "SGD" in out and "momentum=0" in out
+    code, _, err = run(["list", "optimizers"], capsys)
+    assert code == 2 and "unknown kind" in err
+
+
+def test_help_has_examples():
+    for command in ("train", "eval", "plot-lr", "check", "list"):
+        out = subprocess.run([sys.executable, "-m", "trainctl.cli", command, "--help"],
+                             capture_output=True, text=True, check=True).stdout
+        assert "Example" in out, command
+
+
+def test_help_does_not_import_numpy_or_matplotlib():
+    code = ("import sys; from trainctl.cli import cli; "
+            "import click.testing as t; t.CliRunner().invoke(cli, ['--help']); "
+            "print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False False"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_every_shipped_config_passes_check(config, capsys, monkeypatch):
+    code, out, err = run(["check", config], capsys, cwd=ROOT, monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "config OK" in out

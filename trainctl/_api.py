@@ -1,0 +1,70 @@
+"""The public API of ``import trainctl as tc``, loaded on first use (see ``__init__.py``)."""
+
+
+import math as _math
+
+from . import accelerator, autograd, backends, cuda, nn, optim, utils  # noqa: F401
+from .autograd import (
+    Size,
+    Tensor,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .autograd.ops.comparison import (
+    all, any, argmax, argmin, argsort, bincount, ceil, eq, equal, floor, ge, gt, isfinite, isinf,
+    isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero, round, sign,
+    sort, topk, trunc, unique,
+)
+from .autograd.ops.elementwise import (
+    abs, add, clamp, cos, div, exp, floor_divide, log, log1p, maximum, minimum, mul, neg, pow,
+    reciprocal, relu, remainder, rsqrt, sigmoid, sin, sqrt, square, sub, tanh, where,
+)
+from .autograd.ops.indexing import gather, index_select, masked_fill, pad
+from .autograd.ops.linalg import bmm, dot, einsum, matmul, mm, outer
+from .autograd.ops.reduction import (
+    amax, amin, log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var,
+)
+from .autograd.ops.shape import (
+    broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, narrow, permute, reshape,
+    split, squeeze, stack, swapaxes, t, tile, transpose, unbind, unflatten, unsqueeze,
+)
+from .backend import device
+from .compat import OUT_FUNCTIONS as _OUT_FUNCTIONS
+from .compat import (  # noqa: F401
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+    allclose, clone, finfo, iinfo, inference_mode, is_floating_point, isclose, with_out,
+)
+from .creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
+    logspace, normal, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+    randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .dtypes import (
+    bool_ as bool,
+)
+from .dtypes import (
+    double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32,
+    int64, long, set_default_dtype, short, uint8,
+)
+from .autograd.printing import set_printoptions
+from .errors import CheckpointError, ConfigError, DataError, DeviceError, ShapeError, TrainctlError
+from .serialization import load, save
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+
+clip = clamp
+dtype = type(float32)
+e, inf, nan, pi = _math.e, _math.inf, _math.nan, _math.pi
+
+# tc.matmul(a, b, out=c) and friends (PyTorch's out= argument).
+for _name in _OUT_FUNCTIONS:
+    globals()[_name] = with_out(globals()[_name])
+
+
+def __getattr__(name: str):
+    # Out-of-scope PyTorch features (tc.jit, tc.compile, ...) fail with a line naming them.
+    from .unsupported import TOP_LEVEL, lookup
+
+    lookup(TOP_LEVEL, "trainctl", name)

@@ -1,0 +1,183 @@
+"""The ``trainctl`` command line: train, eval, plot-lr, check, list.
+
+This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
+print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
+hint to report it. ``trainctl --help`` imports neither NumPy nor matplotlib: each command imports
+what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+_set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a config value (YAML syntax), e.g. --set optimizer.lr=0.1. Repeatable.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="trainctl", prog_name="trainctl")
+def cli():
+    """Train models described in YAML on trainctl's NumPy autograd engine.
+
+    \b
+    Examples:
+      trainctl check configs/linreg.yaml
+      trainctl train configs/linreg.yaml
+      trainctl plot-lr configs/schedulers/warmup_cosine.yaml
+      trainctl list scheduler
+    """
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@_set_option
+@click.option("--run-dir", type=click.Path(file_okay=False),
+              help="Write the run here (default: runs/<name>/<timestamp>/).")
+@click.option("--resume", metavar="auto|PATH",
+              help="Continue a run: 'auto' (newest run of this name), a checkpoint file or a run "
+                   "directory.")
+@click.option("--device", help="cpu, cuda, cuda:N or auto (overrides the config).")
+@click.option("--quiet", is_flag=True, help="Plain one-line-per-epoch logs, no live bars.")
+@click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder that holds runs/<name>/...")
+def train(config, overrides, run_dir, resume, device, quiet, runs_root):
+    """Train the model described by CONFIG and write a run directory.
+
+    The run directory holds config.yaml (exactly what ran), metrics.csv/.jsonl, lr.png,
+    loss.png, checkpoints/ and summary.json. Ctrl-C saves a checkpoint and says how to resume.
+
+    \b
+    Examples:
+      trainctl train configs/linreg.yaml
+      trainctl train configs/spirals_mlp.yaml --set optimizer.lr=0.05 --quiet
+      trainctl train configs/spirals_mlp.yaml --resume auto
+    """
+    from .commands.train import run_train
+
+    return run_train(config, overrides, run_dir, resume, device, quiet, runs_root)
+
+
+@cli.command(name="eval")
+@click.argument("checkpoint", type=click.Path())
+@click.option("--split", type=click.Choice(["test", "val", "train"]),
+              help="Data split to score (default: test if configured, else val).")
+@_set_option
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@click.option("--trust-code", is_flag=True,
+              help="Allow the checkpoint's config to import user code (type: 'pkg.mod:Name').")
+def evaluate(checkpoint, split, overrides, as_json, trust_code):
+    """Score a saved model. CHECKPOINT is a .safetensors file or a run directory (its best
+    checkpoint, else its last).
+
+    Writes eval-<split>.json beside the checkpoint (and a confusion matrix PNG for
+    classification).
+
+    \b
+    Examples:
+      trainctl eval runs/spirals_mlp/latest
+      trainctl eval runs/spirals_mlp/latest/checkpoints/last.safetensors --split train --json
+    """
+    from .commands.evaluate import run_eval
+
+    return run_eval(checkpoint, split, overrides, as_json, trust_code)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@_set_option
+def check(config, overrides):
+    """Validate CONFIG, print it resolved, and dry-run the model on one batch.
+
+    \b
+    Example:
+      trainctl check configs/fashion_mnist_mlp.yaml --set model.layers.1.out_features=256
+    """
+    from .commands.check import run_check
+
+    run_check(config, overrides)
+
+
+@cli.command(name="list")
+@click.argument("kind", required=False)
+def list_components(kind):
+    """List the components a config can name (all kinds, or one KIND).
+
+    KIND is one of: model, loss, optimizer, scheduler, dataset, transform, metric.
+
+    \b
+    Example:
+      trainctl list optimizer
+    """
+    from .commands.listing import run_list
+
+    run_list(kind)
+
+
+@cli.command(name="plot-lr")
+@click.argument("targets", nargs=-1, type=click.Path())
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs to preview (default: the "
+              "config's train.epochs).")
+@click.option("--steps-per-epoch", type=click.IntRange(min=1),
+              help="Steps per epoch for per-step schedules (default: from the dataset size).")
+@click.option("--out", type=click.Path(dir_okay=False), help="PNG to write (default: "
+              "lr-<name>.png here).")
+@click.option("--log-scale", is_flag=True, help="Logarithmic LR axis.")
+@click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False))
+def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root):
+    """Draw learning-rate schedules: of config files (previewed without training), of run
+    directories (as recorded), or of the newest run when no TARGET is given. Several targets
+    are overlaid; prints each curve's initial, min, max and final LR and the PNG's path.
+
+    \b
+    Examples:
+      trainctl plot-lr configs/schedulers/warmup_cosine.yaml
+      trainctl plot-lr configs/schedulers/*.yaml --epochs 100 --log-scale --out lr.png
+      trainctl plot-lr runs/spirals_mlp/latest
+    """
+    from .commands.plot_lr import run_plot_lr
+
+    return run_plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root)
+
+
+def main(argv=None) -> None:
+    """Entry point of the ``trainctl`` console script."""
+    from .errors import TrainctlError
+
+    try:
+        rc = cli.main(args=argv, prog_name="trainctl", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_USER_ERROR)
+    except TrainctlError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as e:
+        if os.environ.get("TRAINCTL_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(e).__name__}: {e}\n"
+            "This is a bug in trainctl. Please report it with the command you ran "
+            "(set TRAINCTL_DEBUG=1 to see the traceback).",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL_ERROR)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

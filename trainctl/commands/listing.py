@@ -1,0 +1,25 @@
+"""``trainctl list [KIND]``: the components a config can name."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import ConfigError
+from ..registry import KINDS, describe, registry
+
+
+def run_list(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
+    console = Console()
+    for k in [kind] if kind else KINDS:
+        table = Table(title=f"{k} ({len(registry(k).names())})", title_justify="left",
+                      show_lines=False, expand=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("arguments")
+        table.add_column("description")
+        for name, obj in registry(k).items():
+            signature, doc = describe(obj)
+            table.add_row(name, signature, doc)
+        console.print(table)
