@@ -12,3 +12,22 @@ def _fresh_state():
     tc.set_grad_enabled(True)
     yield
     tc.set_grad_enabled(prev)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run trainctl's real entry point in-process: ``cli(*args) -> (exit code, stdout, stderr)``."""
+
+    def run(*args):
+        from trainctl.cli import main
+
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from trainctl.cli import main
-
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.relative_to(ROOT) for p in (ROOT / "configs").rglob("*.yaml"))
 
@@ -29,19 +27,6 @@ train: {epochs: 2, metrics: [accuracy]}
 """
 
 
-def run(args, capsys, cwd=None, monkeypatch=None):
-    if cwd is not None:
-        monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.fixture
 def cfg_file(tmp_path):
     def write(text):
@@ -52,8 +37,8 @@ def cfg_file(tmp_path):
     return write
 
 
-def test_check_prints_resolved_config_and_summary(cfg_file, capsys):
-    code, out, err = run(["check", cfg_file(GOOD)], capsys)
+def test_check_prints_resolved_config_and_summary(cfg_file, cli):
+    code, out, err = cli("check", cfg_file(GOOD))
     assert code == 0, err
     assert "momentum: 0.9" in out and "eval_batch_size: 8" in out
     assert "model.layers.0" in out and "[2, 16]" in out and "[2, 3]" in out
@@ -80,32 +65,31 @@ def test_check_prints_resolved_config_and_summary(cfg_file, capsys):
     (("kind: blobs", "kind: circles"),
      r"cfg.yaml:3: data.train: SyntheticClassification: kind must be one of"),
 ])
-def test_check_errors_name_file_line_and_key(cfg_file, capsys, change, message):
+def test_check_errors_name_file_line_and_key(cfg_file, cli, change, message):
     import re
 
-    code, out, err = run(["check", cfg_file(GOOD.replace(*change))], capsys)
+    code, out, err = cli("check", cfg_file(GOOD.replace(*change)))
     assert code == 2
     assert re.search(message, err), err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
-def test_check_with_overrides(cfg_file, capsys):
-    code, out, err = run(["check", cfg_file(GOOD), "--set", "model.layers.0.out_features=8",
-                          "--set", "model.layers.2.in_features=8", "--set", "scheduler=null"],
-                         capsys)
+def test_check_with_overrides(cfg_file, cli):
+    code, out, err = cli("check", cfg_file(GOOD), "--set", "model.layers.0.out_features=8",
+                         "--set", "model.layers.2.in_features=8", "--set", "scheduler=null")
     assert code == 0, err
     assert "scheduler: null" in out and "[2, 8]" in out
 
 
-def test_loss_shape_mismatch_found_before_training(cfg_file, capsys):
+def test_loss_shape_mismatch_found_before_training(cfg_file, cli):
     text = GOOD.replace("out_features: 3}", "out_features: 1}").replace(
         "CrossEntropyLoss", "MSELoss")
-    code, _, err = run(["check", cfg_file(text)], capsys)
+    code, _, err = cli("check", cfg_file(text))
     assert code == 2 and "loss:" in err and "MSELoss" in err
 
 
-def test_user_code_by_import_path(tmp_path, cfg_file, capsys, monkeypatch):
+def test_user_code_by_import_path(tmp_path, cfg_file, cli, monkeypatch):
     (tmp_path / "mymodels.py").write_text(
         "import trainctl as tc\n"
         "class Net(tc.nn.Module):\n"
@@ -118,13 +102,13 @@ def test_user_code_by_import_path(tmp_path, cfg_file, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     text = GOOD.split("model:")[0] + "model: {type: 'mymodels:Net', hidden: 5}\n" + \
         "loss:" + GOOD.split("loss:")[1]
-    code, out, err = run(["check", cfg_file(text)], capsys)
+    code, out, err = cli("check", cfg_file(text))
     assert code == 0, err
     assert "Net" in out
 
 
-def test_list_shows_every_kind(capsys):
-    code, out, _ = run(["list"], capsys)
+def test_list_shows_every_kind(cli):
+    code, out, _ = cli("list")
     assert code == 0
     for name in ("Linear", "Conv2d", "CrossEntropyLoss", "SGD", "AdamW", "Lion", "StepLR",
                  "OneCycleLR", "SequentialLR", "FashionMNIST", "CSVDataset", "Normalize",
@@ -132,10 +116,10 @@ def test_list_shows_every_kind(capsys):
         assert name in out, name
 
 
-def test_list_one_kind_with_signature(capsys):
-    code, out, _ = run(["list", "optimizer"], capsys)
+def test_list_one_kind_with_signature(cli):
+    code, out, _ = cli("list", "optimizer")
     assert code == 0 and "SGD" in out and "momentum=0" in out
-    code, _, err = run(["list", "optimizers"], capsys)
+    code, _, err = cli("list", "optimizers")
     assert code == 2 and "unknown kind" in err
 
 
@@ -156,7 +140,8 @@ def test_help_does_not_import_numpy_or_matplotlib():
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
-def test_every_shipped_config_passes_check(config, capsys, monkeypatch):
-    code, out, err = run(["check", config], capsys, cwd=ROOT, monkeypatch=monkeypatch)
+def test_every_shipped_config_passes_check(config, cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = cli("check", config)
     assert code == 0, err
     assert "config OK" in out

@@ -5,29 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from trainctl.cli import main
 from trainctl.commands.plot_lr import preview_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml"))
 
 
-def run(args, capsys):
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.mark.parametrize("config", CONFIGS)
-def test_every_config_previews_to_a_png(config, tmp_path, capsys, monkeypatch):
+def test_every_config_previews_to_a_png(config, tmp_path, cli, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "lr.png"
-    code, text, err = run(["plot-lr", config, "--out", out], capsys)
+    code, text, err = cli("plot-lr", config, "--out", out)
     assert code == 0, err
     assert out.stat().st_size > 5000
     assert f"wrote {out}" in text
@@ -54,24 +42,24 @@ def test_preview_numbers(monkeypatch):
     assert warm["milestones"] == [5]
 
 
-def test_overlay_of_several_configs(tmp_path, capsys, monkeypatch):
+def test_overlay_of_several_configs(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(ROOT)
-    code, text, err = run(["plot-lr", "configs/schedulers/step_lr.yaml",
+    code, text, err = cli("plot-lr", "configs/schedulers/step_lr.yaml",
                            "configs/schedulers/cyclic_lr.yaml", "--epochs", "10",
-                           "--log-scale", "--out", tmp_path / "both.png"], capsys)
+                           "--log-scale", "--out", tmp_path / "both.png")
     assert code == 0, err
     assert "sched_step_lr:" in text and "sched_cyclic_lr:" in text
 
 
-def test_unknown_scheduler_is_a_config_error(tmp_path, capsys):
+def test_unknown_scheduler_is_a_config_error(tmp_path, cli):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text((ROOT / "configs/spirals_mlp.yaml").read_text().replace(
         "CosineAnnealingLR", "CosineAnnealing"))
-    code, _, err = run(["plot-lr", cfg], capsys)
+    code, _, err = cli("plot-lr", cfg)
     assert code == 2 and "did you mean 'CosineAnnealingLR'" in err
 
 
-def test_no_runs_yet(tmp_path, capsys, monkeypatch):
+def test_no_runs_yet(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(["plot-lr"], capsys)
+    code, _, err = cli("plot-lr")
     assert code == 2 and "no runs under runs/" in err

@@ -43,26 +43,10 @@ def write_config(tmp_path):
 
 
 @pytest.fixture
-def invoke(tmp_path, monkeypatch, capsys):
-    """Run trainctl's real entry point in-process (cwd = tmp_path).
-
-    Returns (exit code, stdout, stderr).
-    """
+def invoke(tmp_path, monkeypatch, cli):
+    """``cli`` run with tmp_path as the current folder."""
     monkeypatch.chdir(tmp_path)
-
-    def run(*args):
-        from trainctl.cli import main
-
-        capsys.readouterr()
-        try:
-            main(list(map(str, args)))
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return cli
 
 
 def run_cli(*args, cwd, env=None, timeout=120):

@@ -259,3 +259,14 @@ def test_make_run_config_learns_2_3(tmp_path, invoke):
     code, out, err = invoke("train", ROOT / "configs" / "linreg.yaml", "--quiet")
     assert code == 0, err
     assert "learned weight: [2.0, 3.0]" in out
+
+
+def test_cuda_without_cupy_is_a_clear_error(tmp_path, write_config, invoke, monkeypatch):
+    import trainctl.backend as backend
+
+    if backend.cuda_is_available():
+        pytest.skip("a GPU is present")
+    code, _, err = invoke("train", write_config(), "--quiet", "--device", "cuda")
+    assert code == 2
+    assert "cuda" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.safetensors"))

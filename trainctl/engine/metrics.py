@@ -44,13 +44,20 @@ class Metric:
         raise NotImplementedError
 
 
-class Accuracy(Metric):
-    """Fraction of samples whose arg-max class equals the target (class indices, or one-hot /
-    probability targets; a single logit column is read as binary with threshold 0)."""
+class _Fraction(Metric):
+    """A metric that counts hits: ``correct / total`` over the epoch."""
 
     def reset(self):
         self.correct = 0
         self.total = 0
+
+    def compute(self):
+        return self.correct / self.total if self.total else float("nan")
+
+
+class Accuracy(_Fraction):
+    """Fraction of samples whose arg-max class equals the target (class indices, or one-hot /
+    probability targets; a single logit column is read as binary with threshold 0)."""
 
     def update(self, pred, target):
         p, t = _arrays(pred, target)
@@ -67,20 +74,13 @@ class Accuracy(Metric):
         self.correct += int((guess == t).sum())
         self.total += int(guess.size)
 
-    def compute(self):
-        return self.correct / self.total if self.total else float("nan")
 
-
-class TopKAccuracy(Metric):
+class TopKAccuracy(_Fraction):
     """Fraction of samples whose target is among the ``k`` highest scores (default 5)."""
 
     def __init__(self, k: int = 5):
         self.k = k
         super().__init__()
-
-    def reset(self):
-        self.correct = 0
-        self.total = 0
 
     def update(self, pred, target):
         p, t = _arrays(pred, target)
@@ -89,9 +89,6 @@ class TopKAccuracy(Metric):
         top = xp.argpartition(-p, k - 1, axis=1)[:, :k]
         self.correct += int((top == t.reshape(-1, 1)).any(axis=1).sum())
         self.total += int(t.size)
-
-    def compute(self):
-        return self.correct / self.total if self.total else float("nan")
 
 
 class _ErrorSums(Metric):
