@@ -37,7 +37,9 @@ def __getattr__(name):
     api = _load()
     try:
         return getattr(api, name)
-    except AttributeError:
+    except AttributeError as e:
+        if type(e) is not AttributeError:
+            raise  # e.g. "torch.jit is not supported by trainctl: ..."
         raise AttributeError(f"module 'trainctl' has no attribute {name!r}") from None
 
 
