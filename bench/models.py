@@ -9,28 +9,30 @@ Models (float32, cross-entropy loss, plain SGD ``lr=0.01``):
 One step is: forward, loss, backward, SGD update. The NumPy version does the same maths with
 no framework: explicit forward and backward on arrays, convolution by the same "wide row"
 im2col + one matrix product as trainctl (so the ratio trainctl/NumPy is the framework's
-overhead), max pooling by the same separable passes. Before timing, one step from identical
-weights checks that trainctl and NumPy produce the same gradients.
+overhead), max pooling by the same separable passes, and the update written the plain NumPy
+way, ``p -= lr * g``. (trainctl's SGD updates big parameters with one fused BLAS ``axpy``
+instead, see ``trainctl/optim/_blas.py``: that is why trainctl can come out below its "floor".)
+Before timing, one step from identical weights checks that trainctl and NumPy produce the same
+gradients.
 
-The implementations run interleaved in one process, in blocks: each block first runs
-untimed steps for ``--settle`` seconds, then times ``--block`` steps; blocks rotate over the
-implementations until each has ``--steps`` timed steps, and the table reports medians (``--stat
-min`` for best times, steadier on a busy machine). Blocks rather than single steps because idle
-BLAS/OpenMP worker threads keep spinning for a while after their last product (OpenBLAS ~0.1 s,
-PyTorch's OpenMP briefly too): alternating single steps lets each runtime's spinning threads
-steal the cores from the next one, which on 2 cores doubled some timings. PyTorch runs when
-importable, with as many threads as NumPy's BLAS uses. Run ``python bench/models.py``; with
-torch from another environment: ``PYTHONPATH=. /path/to/torch-env/bin/python bench/models.py``.
+The implementations run interleaved in one process, in blocks (``common.interleave``): each
+block first runs untimed steps for ``--settle`` seconds, then times ``--block`` steps; blocks
+rotate over the implementations until each has ``--steps`` timed steps; medians are reported.
+PyTorch runs when importable, with as many threads as NumPy's BLAS. Part of ``make bench``
+(``bench/run.py``); alone: ``python bench/models.py``.
 """
+
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import THREADS, fmt_time, interleave, load_torch, median  # noqa: E402
 
 LR = 0.01
 
@@ -45,22 +47,6 @@ def lenet_spec(nn):
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
-
-
-def blas_threads() -> int:
-    """How many threads NumPy's BLAS uses (threadpoolctl when present, else env, else cores)."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-        if counts:
-            return counts[0]
-    except ImportError:
-        pass
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return os.cpu_count() or 1
 
 
 def state_arrays(module) -> list:
@@ -229,8 +215,7 @@ def check_gradients(tc, spec, numpy_cls, x, y) -> float:
     """Max relative gradient difference between trainctl and NumPy after one step."""
     model = spec(tc.nn)
     params = state_arrays(model)
-    ref = numpy_cls(params)
-    ref_grads = ref.gradients(x, y)
+    ref_grads = numpy_cls(params).gradients(x, y)
     loss = tc.nn.functional.cross_entropy(model(tc.tensor(x)), tc.tensor(y))
     loss.backward()
     worst = 0.0
@@ -240,10 +225,17 @@ def check_gradients(tc, spec, numpy_cls, x, y) -> float:
     return worst
 
 
-def bench(name, spec, numpy_cls, shape, batch, steps, torch, stat="median", block=25,
-          settle=0.2):
+MODELS = {
+    "mlp": ("MLP 784-512-512-10", mlp_spec, NumpyMLP, (784,)),
+    "lenet": ("LeNet-5", lenet_spec, NumpyLeNet, (1, 28, 28)),
+}
+
+
+def bench(key, batch, steps, torch, block=25, settle=0.2):
+    """Medians (seconds per step) of each implementation, and the gradient check's error."""
     import trainctl as tc
 
+    name, spec, numpy_cls, shape = MODELS[key]
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch,) + shape).astype(np.float32)
     y = rng.integers(0, 10, batch)
@@ -253,62 +245,63 @@ def bench(name, spec, numpy_cls, shape, batch, steps, torch, stat="median", bloc
     tc.manual_seed(0)
     params = state_arrays(spec(tc.nn))
     _, tc_step = trainctl_step(tc, spec, params)
-    runs = {"trainctl": (tc_step, (tc.tensor(x), tc.tensor(y)))}
+    xt, yt = tc.tensor(x), tc.tensor(y)
     np_model = numpy_cls([p.copy() for p in params])
-    runs["numpy"] = (np_model.step, (x, y))
+    runs = {"trainctl": lambda: tc_step(xt, yt), "numpy": lambda: np_model.step(x, y)}
     if torch is not None:
-        runs["pytorch"] = (torch_step(torch, spec, params),
-                           (torch.from_numpy(x), torch.from_numpy(y)))
-    times = {k: [] for k in runs}
-    while min(len(v) for v in times.values()) < steps:
-        for key, (fn, args) in runs.items():
-            end = time.perf_counter() + settle
-            while time.perf_counter() < end:  # untimed: the last runtime's threads go idle
-                fn(*args)
-            for _ in range(block):
-                start = time.perf_counter()
-                fn(*args)
-                times[key].append(time.perf_counter() - start)
-    reduce = statistics.median if stat == "median" else min
-    return {k: reduce(v) * 1e3 for k, v in times.items()}, err
+        pt_step = torch_step(torch, spec, params)
+        xp_, yp_ = torch.from_numpy(x), torch.from_numpy(y)
+        runs["pytorch"] = lambda: pt_step(xp_, yp_)
+    times = interleave(runs, steps, block, settle)
+    return {k: median(v) for k, v in times.items()}, err
 
 
-def main(argv=None) -> None:
+# (model, batch, ≤ trainctl/NumPy, ≤ trainctl/PyTorch): the targets of issue 8
+ROWS = [("mlp", 64, 1.15, 0.9), ("mlp", 256, 1.15, 1.0), ("lenet", 64, 1.25, 1.5)]
+
+
+def run(argv=None) -> dict:
+    """Time every row; the result the runner turns into tables (see run.py)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per implementation")
     parser.add_argument("--block", type=int, default=25, help="timed steps per block")
     parser.add_argument("--settle", type=float, default=0.2,
                         help="seconds of untimed steps at the start of each block")
-    parser.add_argument("--stat", choices=("median", "min"), default="median")
     args = parser.parse_args(argv)
-    threads = blas_threads()
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        torch = None
-    rows = [
-        ("MLP 784-512-512-10", mlp_spec, NumpyMLP, (784,), 64),
-        ("MLP 784-512-512-10", mlp_spec, NumpyMLP, (784,), 256),
-        ("LeNet-5", lenet_spec, NumpyLeNet, (1, 28, 28), 64),
-    ]
-    print(f"BLAS threads: {threads}; torch: {torch.__version__ if torch else 'not installed'}; "
-          f"{args.stat} of {args.steps} steps\n")
-    print("| model | batch | trainctl ms | NumPy ms | PyTorch ms | trainctl/NumPy | "
-          "trainctl/PyTorch | NumPy/PyTorch |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    checks = []
-    for name, spec, numpy_cls, shape, batch in rows:
-        t, err = bench(name, spec, numpy_cls, shape, batch, args.steps, torch, args.stat,
-                       args.block, args.settle)
+    torch = load_torch(THREADS)
+    rows, targets, checks = [], [], []
+    for key, batch, max_np, max_pt in ROWS:
+        name = MODELS[key][0]
+        steps = args.steps if key == "mlp" else max(args.steps // 2, 25)
+        t, err = bench(key, batch, steps, torch, args.block, args.settle)
+        label = f"{name} step, batch {batch}"
+        rows.append({"case": label, "kind": "time", "trainctl": t["trainctl"],
+                     "numpy": t["numpy"], "pytorch": t.get("pytorch")})
         checks.append(f"{name} @ {batch}: {err:.1e}")
-        pt = t.get("pytorch")
-        fmt = (lambda v: f"{v:.2f}") if pt else (lambda v: "-")
-        print(f"| {name} | {batch} | {t['trainctl']:.2f} | {t['numpy']:.2f} | {fmt(pt)} | "
-              f"{t['trainctl'] / t['numpy']:.2f} | {fmt(t['trainctl'] / (pt or 1))} | "
-              f"{fmt(t['numpy'] / (pt or 1))} |")
-    print("\ntrainctl vs NumPy gradients, max relative difference: " + "; ".join(checks))
+        r_np = t["trainctl"] / t["numpy"]
+        targets.append({"target": f"{label}: trainctl/NumPy ≤ {max_np}",
+                        "value": f"{r_np:.2f}", "met": r_np <= max_np})
+        if "pytorch" in t:
+            r_pt = t["trainctl"] / t["pytorch"]
+            targets.append({"target": f"{label}: trainctl/PyTorch ≤ {max_pt}",
+                            "value": f"{r_pt:.2f}", "met": r_pt <= max_pt})
+        else:
+            targets.append({"target": f"{label}: trainctl/PyTorch ≤ {max_pt}",
+                            "value": "torch not installed", "met": None})
+    notes = [f"Medians of {args.steps} timed steps per implementation (LeNet-5: half as many), "
+             f"interleaved in blocks of {args.block} after {args.settle} s of untimed steps.",
+             "trainctl vs NumPy gradients after one step, max relative difference: "
+             + "; ".join(checks)]
+    return {"rows": rows, "targets": targets, "notes": notes}
+
+
+def main(argv=None) -> None:
+    result = run(argv)
+    for r in result["rows"]:
+        print(f"{r['case']:40s} trainctl {fmt_time(r['trainctl']):>10s}  "
+              f"NumPy {fmt_time(r['numpy']):>10s}  PyTorch {fmt_time(r['pytorch']):>10s}")
+    for t in result["targets"]:
+        print(f"  {t['target']}: {t['value']} ({'met' if t['met'] else 'not met'})")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,22 @@ walk. Columns, in µs of CPU time per op (best of several runs):
 - ``fwd+bwd``: recorded forward plus its share of one ``autograd.grad`` call over all ``N``
   outputs (so gradient accumulation into the shared inputs is included).
 
-The last row is one step of the seed's linear regression (forward, backward, SGD update), in µs
-per step. Where ``torch`` is importable the same code runs on it for comparison:
-``PYTHONPATH=. /path/to/torch-python bench/ops.py``.
+Where ``torch`` is importable the same code runs on it for comparison (with the benchmarks'
+thread count, though these tensors are too small to use threads):
+``PYTHONPATH=. /path/to/torch-python bench/ops.py``. The seed's linear regression step is timed
+in ``linreg.py``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import THREADS, load_torch  # noqa: E402
 
 N = 100  # ops per timed call
 SHAPE = (8, 8)
@@ -100,36 +106,20 @@ def time_numpy(expr) -> float:
     return best_time(run) / N
 
 
-def time_linreg_step(m) -> float:
-    """Seconds per step of the seed's linear regression (forward, backward, SGD update)."""
-    x = m.tensor([[1, 2], [2, 3], [4, 6], [3, 1]], dtype=m.float32)
-    y = m.tensor([[8], [13], [26], [9]], dtype=m.float32)
-    w = m.tensor([[2.0], [1.0]], requires_grad=True)
-
-    def step():
-        loss = ((x @ w - y) ** 2).sum()
-        w.grad = None
-        loss.backward()
-        with m.no_grad():
-            w.sub_(0.01 * w.grad)
-
-    return best_time(step)
+def run(argv=None) -> dict:
+    """The per-op table as details for the runner (no summary rows or targets)."""
+    return {"rows": [], "targets": [], "notes": [], "details": table()}
 
 
-def _load_torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(1)  # small tensors: threading only adds overhead
-    return torch
+def main() -> None:
+    print(table())
 
 
-def main() -> str:
-    """Run the benchmark, print a markdown table and return it."""
+def table() -> str:
+    """Run the benchmark and return its markdown table."""
     import trainctl as tc
 
-    torch = _load_torch()
+    torch = load_torch(THREADS)
     header = "| op (8x8 float32) | numpy | fwd | fwd+graph | fwd+bwd |"
     rule = "|---|---:|---:|---:|---:|"
     if torch is not None:
@@ -149,19 +139,12 @@ def main() -> str:
             t_fwd, _, t_both = time_op(torch, expr)
             row += f" {t_fwd * 1e6:.2f} | {t_both * 1e6:.2f} |"
         lines.append(row)
-    step = time_linreg_step(tc)
-    row = f"| linreg step (4x2) | | | | {step * 1e6:.1f} |"
-    if torch is not None:
-        row += f" | {time_linreg_step(torch) * 1e6:.1f} |"
-    lines.append(row)
     lines.append("")
     lines.append(
-        f"fwd+bwd: forward recorded plus a share of one autograd.grad over {N} outputs; "
-        "linreg step: one forward, backward and SGD update of the seed's regression, µs per step."
+        f"fwd+bwd: forward recorded plus a share of one autograd.grad over {N} outputs (best "
+        "of 7 runs, CPU time)."
     )
-    table = "\n".join(lines)
-    print(table)
-    return table
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,16 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        seed = int(seed)
-        self._seed = seed
-        self.rng = numpy.random.Generator(numpy.random.PCG64(seed & (2**128 - 1)))
+        self._seed = int(seed)
+        self._rng = None  # made at the first draw: importing numpy.random costs ~15 ms
         return self
+
+    @property
+    def rng(self) -> numpy.random.Generator:
+        """The NumPy generator (PCG64) that draws this stream's numbers."""
+        if self._rng is None:
+            self._rng = numpy.random.Generator(numpy.random.PCG64(self._seed & (2**128 - 1)))
+        return self._rng
 
     def seed(self) -> int:
         """Re-seed from OS entropy and return the new seed."""

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -35,6 +34,12 @@ FORMAT_VERSION = 1
 
 
 # ---------------------------------------------------------------------------- encoding
+
+
+def _json():
+    import json  # here, not at the top: `import trainctl` saves ~3 ms
+
+    return json
 
 
 def _encode(obj, path: str, tensors: dict):
@@ -158,9 +163,9 @@ def to_bytes(obj, metadata: dict | None = None) -> bytes:
     tensors: dict = {}
     structure = _encode(obj, "", tensors)
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
-            "trainctl_version": __version__, "structure": json.dumps(structure)}
+            "trainctl_version": __version__, "structure": _json().dumps(structure)}
     for key, value in (metadata or {}).items():
-        meta[key] = value if isinstance(value, str) else json.dumps(value)
+        meta[key] = value if isinstance(value, str) else _json().dumps(value)
     return save(tensors, metadata=meta)
 
 
@@ -217,7 +222,7 @@ def _parse(data: bytes, path) -> tuple[dict, dict]:
     if not is_safetensors:
         raise CheckpointError(f"{path}: not a safetensors file")
     try:
-        header = json.loads(data[8:8 + header_len])
+        header = _json().loads(data[8:8 + header_len])
         arrays = load(data)
     except (SafetensorError, ValueError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
@@ -236,7 +241,7 @@ def load(f, map_location=None, weights_only: bool = True):
         return {k: Tensor._wrap(v if device is None else backend.to_device(v, device))
                 for k, v in arrays.items()}
     try:
-        structure = json.loads(metadata["structure"])
+        structure = _json().loads(metadata["structure"])
     except ValueError as e:
         raise CheckpointError(f"{f}: corrupted structure metadata ({e})") from None
     try:

@@ -1,15 +1,23 @@
 """The backward pass: reverse-mode differentiation over the recorded graph.
 
 The graph is made of ``Function`` nodes (each tensor's ``grad_fn``) pointing at their input
-tensors. :func:`run_backward` orders the nodes topologically with an explicit stack (no recursion,
-so a chain of 10,000 ops is fine), then walks them from the outputs back, handing each node the sum
-of the gradients that reached its output. Un-broadcasting, dtype casts and accumulation happen
-here, once, for every op.
+tensors. :func:`run_backward` walks it from the outputs back, handing each node the sum of the
+gradients that reached its output. Un-broadcasting, dtype casts and accumulation happen here,
+once, for every op.
+
+Fast path (the walk is most of an MLP step's framework overhead): every node carries its creation
+number ``seq`` (``function._next_seq``), and a node's inputs are always created before it. So the
+nodes run from a heap keyed by ``-seq``: the newest node found so far runs next, and by then
+every node that consumes its output (all newer) has run and added its share. Nodes are found
+while their consumers run, so one loop both discovers and runs the graph: no separate
+topological sort, no recursion (a 10,000-op chain is fine), and only nodes that receive a
+gradient are visited.
 """
 
 from __future__ import annotations
 
 import weakref
+from heapq import heappop, heappush
 
 import numpy
 
@@ -21,30 +29,6 @@ _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or to use its saved values after they "
     "were freed). Pass retain_graph=True to the first backward() if you need to do this."
 )
-
-
-def _topological_order(roots):
-    """Nodes reachable from ``roots``, each after every node that consumes its output."""
-    order = []
-    visited = set()
-    stack = [(node, False) for node in roots]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        inputs = node.inputs
-        if inputs is None:
-            raise RuntimeError(_SECOND_BACKWARD)
-        for x in inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and id(x.grad_fn) not in visited:
-                stack.append((x.grad_fn, False))
-    order.reverse()
-    return order
 
 
 def _check_versions(node):
@@ -83,7 +67,8 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
     With ``capture`` (a list of tensors) the gradients w.r.t. those tensors are returned and no
     ``.grad`` is touched (``autograd.grad``); otherwise leaf gradients accumulate into ``.grad``.
     """
-    node_grads = {}  # node -> gradient of its output
+    node_grads = {}  # node found but not run yet -> gradient of its output so far
+    ready = []  # heap of (-seq, node): see the module docstring
     leaf_grads = {}  # id(leaf) -> [leaf, gradient]
     exposed = set()  # ids of gradient arrays that user code (hooks) may hold
     for root, grad in zip(roots, root_grads):
@@ -91,30 +76,24 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
         if fn is None:
             entry = leaf_grads.setdefault(id(root), [root, None])
             entry[1] = grad if entry[1] is None else entry[1] + grad
+        elif fn in node_grads:
+            node_grads[fn] = node_grads[fn] + grad
         else:
-            prev = node_grads.get(fn)
-            node_grads[fn] = grad if prev is None else prev + grad
+            node_grads[fn] = grad
+            heappush(ready, (-fn.seq, id(fn), fn))
 
     captured = None
     if capture is not None:
         captured = {t.grad_fn: None for t in capture if t.grad_fn is not None}
 
     generic, ndarray = numpy.generic, numpy.ndarray
-    for node in _topological_order([r.grad_fn for r in roots if r.grad_fn is not None]):
-        grad = node_grads.pop(node, None)
-        if grad is None:
-            if not retain_graph:
-                node.free()
-            continue
-        if node.hooks:
-            grad = _apply_hooks(node.hooks, grad, exposed)
-        if captured is not None:
-            if node in captured:
-                captured[node] = grad
-        elif node.retain is not None:
-            out = node.retain()
-            if out is not None:
-                out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
+    while ready:
+        node = heappop(ready)[2]
+        grad = node_grads.pop(node)
+        if node.inputs is None:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if node.hooks or node.retain is not None or captured is not None:  # rare: one test
+            grad = _observe(node, grad, captured, exposed)
         if node.saved_versions:
             _check_versions(node)
         in_grads = node.backward(node, grad)
@@ -137,9 +116,11 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
                     leaf_grads[id(x)] = [x, g]
                 else:
                     entry[1] = entry[1] + g
+            elif fn in node_grads:
+                node_grads[fn] = node_grads[fn] + g
             else:
-                prev = node_grads.get(fn)
-                node_grads[fn] = g if prev is None else prev + g
+                node_grads[fn] = g
+                heappush(ready, (-fn.seq, id(fn), fn))
         if not retain_graph:
             node.free()
 
@@ -156,6 +137,20 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
         else:
             leaf.grad.data += g
     return None
+
+
+def _observe(node, grad, captured, exposed):
+    """What may see a node's output gradient: hooks, ``autograd.grad`` or ``retain_grad``."""
+    if node.hooks:
+        grad = _apply_hooks(node.hooks, grad, exposed)
+    if captured is not None:
+        if node in captured:
+            captured[node] = grad
+    elif node.retain is not None:
+        out = node.retain()
+        if out is not None:
+            out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
+    return grad
 
 
 def _own(g, claimed):
@@ -230,7 +225,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 
 def _ones_like(data):
-    return get_array_module(data).ones_like(data)
+    """Ones shaped like ``data``, which has one element (the implicit gradient of a loss)."""
+    one = get_array_module(data).array(1, dtype=data.dtype)  # much cheaper than numpy.ones
+    return one if data.ndim == 0 else one.reshape(data.shape)
 
 
 def _as_grad_array(grad, like):

@@ -24,6 +24,7 @@ passed through to ``forward`` as constants. Keyword arguments are op parameters.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
 import numpy
@@ -32,6 +33,10 @@ from .. import backend
 from .grad_mode import STATE
 
 _generic = numpy.generic
+_new_tensor = object.__new__
+# Creation order of graph nodes: a node's inputs always exist before it, so running nodes from
+# the highest number down is a valid backward order (the engine needs no separate graph sort).
+_next_seq = itertools.count(1).__next__
 
 
 def sum_to(grad, shape: tuple):
@@ -59,6 +64,7 @@ class Function:
 
     # Class-level defaults keep node creation cheap: only what a call sets lands in its __dict__.
     inputs = None  # the input tensors (and constants), None once the graph is freed
+    seq = 0  # creation number (see _next_seq), set when the node is recorded
     needs_input_grad = ()
     saved = ()
     saved_versions = ()  # (tensor, version) for inputs whose data was saved
@@ -90,14 +96,11 @@ class Function:
         ctx = cls()
         datas = []
         needs = []
-        any_needs = False
         record = STATE.enabled
         for x in inputs:
             if isinstance(x, Tensor):
                 datas.append(x.data)
-                need = record and x._requires_grad
-                any_needs |= need
-                needs.append(need)
+                needs.append(record and x._requires_grad)
             else:
                 datas.append(x)
                 needs.append(False)
@@ -107,9 +110,14 @@ class Function:
         out = cls.forward(ctx, *datas, **params)
         if type(out) is not numpy.ndarray and isinstance(out, _generic):
             out = numpy.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays
-        result = Tensor._wrap(out)
-        if any_needs and out.dtype.kind == "f":  # integer and bool results never require grad
+        result = _new_tensor(Tensor)  # Tensor._wrap(out), inlined: this runs for every op
+        result.data = out
+        result.grad = result.grad_fn = result._hooks = None
+        result._requires_grad = False
+        result._version = 0
+        if True in needs and out.dtype.kind == "f":  # integer and bool results never need grad
             ctx.inputs = inputs
+            ctx.seq = _next_seq()
             if ctx.saved:
                 ctx.saved_versions = _saved_versions(ctx.saved, inputs, result)
             result.grad_fn = ctx
@@ -118,8 +126,7 @@ class Function:
 
     def free(self) -> None:
         """Drop what the node holds (saved arrays, inputs) after backward."""
-        self.__dict__.clear()
-        self.inputs = None
+        self.__dict__.clear()  # the class defaults (inputs = None...) show through
 
 
 def _saved_versions(saved, inputs, result):
@@ -128,19 +135,13 @@ def _saved_versions(saved, inputs, result):
     backward compares them with the versions then, to catch in-place changes in between. The
     output is held by a weak reference, so the node does not keep its own output alive.
     """
+    ids = set(map(id, saved))
     versions = []
     for x in inputs:
-        if isinstance(x, Tensor):
-            data = x.data
-            for s in saved:
-                if s is data:
-                    versions.append((x, x._version))
-                    break
-    out = result.data
-    for s in saved:
-        if s is out:
-            versions.append((weakref.ref(result), 0))
-            break
+        if isinstance(x, Tensor) and id(x.data) in ids:
+            versions.append((x, x._version))
+    if id(result.data) in ids:
+        versions.append((weakref.ref(result), 0))
     return versions
 
 

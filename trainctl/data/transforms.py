@@ -90,7 +90,9 @@ def _to_float(array):
     """uint8 -> float32 in [0, 1]; other dtypes are converted (floats to float32), not scaled."""
     xp = get_array_module(array)
     if array.dtype == xp.uint8:
-        return array.astype(xp.float32) / xp.float32(255)
+        out = array.astype(xp.float32)
+        out /= xp.float32(255)  # in place: one pass and one array fewer per batch
+        return out
     if array.dtype.kind == "f":
         return array.astype(xp.float32, copy=False)
     return array
@@ -163,7 +165,9 @@ class Normalize:
             a -= mean
             a /= std
             return x
-        return _like_input(x, (a - mean) / std)
+        out = a - mean
+        out /= std  # in place on the fresh difference: one array fewer per batch
+        return _like_input(x, out)
 
     batch = __call__  # the channel axis is -3 with or without a batch axis
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from ._blas import axpby, axpy
 from .optimizer import Optimizer, _grad_for_update
 
 
@@ -74,6 +75,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, grad, group) -> None:
+        # The updates are fused BLAS calls on big arrays (see _blas.py): one pass, not five.
+        if not (group["momentum"] or group.get("weight_decay") or group.get("maximize")):
+            axpy(-group["lr"], grad, p.data)  # plain SGD, the common case: no helper calls
+            return
         xp = backend.get_array_module(p.data)
         g = _grad_for_update(p, grad, group, xp)
         momentum = group["momentum"]
@@ -83,8 +88,6 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor._wrap(xp.array(g, copy=True))
             else:
-                buf.data *= momentum
-                damp = group["dampening"]
-                buf.data += g if damp == 0 else (1 - damp) * g
+                axpby(1 - group["dampening"], g, momentum, buf.data)
             g = g + momentum * buf.data if group["nesterov"] else buf.data
-        p.data -= group["lr"] * g
+        axpy(-group["lr"], g, p.data)

@@ -155,7 +155,9 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
-        ctx.save_for_backward(a, b, out)
+        # The output only serves the exponent's gradient; not saving it otherwise spares the
+        # node a weak reference to its output (x ** 2 is in every MSE).
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod

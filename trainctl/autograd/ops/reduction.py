@@ -21,6 +21,8 @@ from .elementwise import cast
 
 def normalize_dims(dim, ndim: int):
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
     if isinstance(dim, (int, numpy.integer)):
         dim = (dim,)
     if dim is None or len(dim) == 0:  # PyTorch: dim=() reduces over everything, like None
@@ -62,15 +64,23 @@ def _broadcast(grad, shape):
 
 
 class Sum(Function):
+    # Fast path (a loss ends in a sum or a mean): NumPy's ``ndarray.sum`` is a Python wrapper
+    # around ``add.reduce``; calling the ufunc skips it (a sixth of the seed's linreg step went
+    # there). A full sum's 0-d gradient broadcasts as it is, without reshaping.
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.meta = (a.shape, axes, keepdim)
-        return a.sum(axis=_axis(axes, a.ndim), keepdims=keepdim)
+        axis = _axis(axes, a.ndim)
+        if type(a) is numpy.ndarray:
+            return numpy.add.reduce(a, axis=axis, keepdims=keepdim)
+        return a.sum(axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
-        return _broadcast(_expand_back(grad, shape, axes, keepdim), shape)
+        if grad.ndim:
+            grad = _expand_back(grad, shape, axes, keepdim)
+        return _broadcast(grad, shape)
 
 
 class Mean(Function):

@@ -77,21 +77,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> linear(tc.ones(5, 3), tc.ones(2, 3), tc.zeros(2)).shape
         trainctl.Size([5, 2])
     """
-    if weight.ndim not in (1, 2):
-        raise ShapeError(f"linear: weight must be 1-D or 2-D, got shape {tuple(weight.shape)}")
-    in_f = weight.shape[-1]
-    if input.ndim == 0 or input.shape[-1] != in_f:
+    # The checks read the arrays' shapes: Tensor.shape builds a Size object each time.
+    w_shape, x_shape = weight.data.shape, input.data.shape
+    if len(w_shape) not in (1, 2):
+        raise ShapeError(f"linear: weight must be 1-D or 2-D, got shape {tuple(w_shape)}")
+    in_f = w_shape[-1]
+    if not x_shape or x_shape[-1] != in_f:
         raise ShapeError(
-            f"linear: input of shape {tuple(input.shape)} does not fit weight of shape "
-            f"{tuple(weight.shape)} (expected last dimension {in_f})"
+            f"linear: input of shape {tuple(x_shape)} does not fit weight of shape "
+            f"{tuple(w_shape)} (expected last dimension {in_f})"
         )
-    if weight.ndim == 1:  # torch allows a vector weight: a dot product per row
+    if len(w_shape) == 1:  # torch allows a vector weight: a dot product per row
         out = Linear.apply(input, weight.reshape(1, in_f), None).squeeze(-1)
         return out if bias is None else out + bias
-    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+    if bias is not None and bias.data.shape not in ((w_shape[0],), ()):
         raise ShapeError(
             f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
-            f"{tuple(weight.shape)} (expected ({weight.shape[0]},))"
+            f"{tuple(w_shape)} (expected ({w_shape[0]},))"
         )
     if input.data.dtype != weight.data.dtype:
         raise TypeError(

@@ -345,7 +345,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     w = _class_weight("cross_entropy", input, weight)
-    if target.data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+    if target.data.dtype.kind == "f" and target.data.shape == input.data.shape:
         return SoftCrossEntropy.apply(input, _like(input, target), weight=w, reduction=red_,
                                       eps=float(label_smoothing))
     class_index_shapes("cross_entropy", input, target)

@@ -64,6 +64,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        # Fast path: read the parameters from their dict. `self.weight` finds them only through
+        # Module.__getattr__ after a failed normal lookup, ~1.5 µs each on Python 3.11, a tenth
+        # of a small layer's whole step. The slow path serves a weight replaced by a plain
+        # attribute (del layer.weight; layer.weight = tensor).
+        params = self._parameters
+        if "weight" in params and "bias" in params:
+            return linear(input, params["weight"], params["bias"])
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
