@@ -10,7 +10,7 @@ x = tc.tensor([[1, 2], [2, 3], [4, 6], [3, 1]], dtype=tc.float32)
 y = tc.tensor([[8], [13], [26], [9]], dtype=tc.float32)
 w = tc.tensor([[2.0], [1.0]], requires_grad=True)
 
-for step in range(500):
+for _step in range(500):
     loss = ((x @ w - y) ** 2).sum()
     w.grad = None
     loss.backward()
