@@ -31,7 +31,40 @@ def _renumber(container: Module) -> None:
         container._modules[str(i)] = module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What ``Sequential`` and ``ModuleList`` share: children addressed by position."""
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, _index(self, idx), module)
+
+    def __delitem__(self, idx) -> None:
+        if isinstance(idx, slice):
+            for key in list(self._modules)[idx]:
+                del self._modules[key]
+        else:
+            del self._modules[_index(self, idx)]
+        _renumber(self)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def pop(self, key: int) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+
+class Sequential(_ModuleSequence):
     """Chain modules: the output of each is the input of the next.
 
     Built from modules (named ``"0"``, ``"1"``...) or from one ``OrderedDict`` of named modules.
@@ -63,22 +96,6 @@ class Sequential(Module):
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
         return self._modules[_index(self, idx)]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, _index(self, idx), module)
-
-    def __delitem__(self, idx) -> None:
-        if isinstance(idx, slice):
-            for key in list(self._modules)[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[_index(self, idx)]
-        _renumber(self)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __add__(self, other: Sequential) -> Sequential:
         return Sequential(*self, *other)
@@ -94,20 +111,12 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        self._insert(index, module)
         return self
 
-    def pop(self, key: int) -> Module:
-        module = self[key]
-        del self[key]
-        return module
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found (it has no ``forward``).
 
     Example:
@@ -127,22 +136,6 @@ class ModuleList(Module):
             return type(self)(list(self._modules.values())[idx])
         return self._modules[_index(self, idx)]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, _index(self, idx), module)
-
-    def __delitem__(self, idx) -> None:
-        if isinstance(idx, slice):
-            for key in list(self._modules)[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[_index(self, idx)]
-        _renumber(self)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -162,16 +155,8 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        self._insert(index, module)
 
-    def pop(self, key: int) -> Module:
-        module = self[key]
-        del self[key]
-        return module
 
     def __repr__(self) -> str:
         # Runs of identical children print once, as PyTorch does: "(0-2): 3 x Linear(...)".
