@@ -179,7 +179,7 @@ def steady_rate(steps: list[dict], batch: int) -> float:
 def bare_step(root):
     """The run's own model, loss and optimizer on one of its batches; a step function."""
     from trainctl.config import load_config
-    from trainctl.engine.setup import build_run
+    from trainctl.training.setup import build_run
 
     cfg = load_config(str(CONFIG), overrides(root, 1, val=False))
     parts = build_run(cfg, download=False)
@@ -208,7 +208,7 @@ def display_cost(batches: int, epoch_seconds: float) -> tuple[float, float, floa
 
     from rich.console import Console
 
-    from trainctl.engine.progress import RichProgress
+    from trainctl.training.progress import RichProgress
 
     trainer = types.SimpleNamespace(
         epochs=1, epoch=0, global_step=0, cfg={"name": "bench"}, elapsed=lambda: 1.0,

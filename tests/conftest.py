@@ -1,8 +1,12 @@
 """Shared test set-up: every test starts from the same seed and with grad mode on."""
 
+import textwrap
+
 import pytest
 
 import trainctl as tc
+
+from .runs import SPIRALS
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +35,20 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    def write(text=SPIRALS, name="cfg.yaml"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def invoke(tmp_path, monkeypatch, cli):
+    """``cli`` run with tmp_path as the current folder."""
+    monkeypatch.chdir(tmp_path)
+    return cli

@@ -3,15 +3,11 @@
 
 import math as _math
 
-from . import accelerator, autograd, backends, cuda, nn, optim, utils  # noqa: F401
-from .autograd import (
-    Size,
-    Tensor,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    set_grad_enabled,
-)
+from .autograd import serialization
+from .core import random
+from .torch_compat import accelerator, backends, cuda
+from . import autograd, nn, optim, utils  # noqa: F401
+from .autograd import Size, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.ops.comparison import (
     all, any, argmax, argmin, argsort, bincount, ceil, eq, equal, floor, ge, gt, isfinite, isinf,
     isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero, round, sign,
@@ -30,28 +26,32 @@ from .autograd.ops.shape import (
     broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, narrow, permute, reshape,
     split, squeeze, stack, swapaxes, t, tile, transpose, unbind, unflatten, unsqueeze,
 )
-from .backend import device
-from .compat import OUT_FUNCTIONS as _OUT_FUNCTIONS
-from .compat import (  # noqa: F401
+from .core.backend import device
+from .torch_compat.out import OUT_FUNCTIONS as _OUT_FUNCTIONS
+from .torch_compat.legacy import (
     BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
-    allclose, clone, finfo, iinfo, inference_mode, is_floating_point, isclose, with_out,
 )
-from .creation import (
+from .autograd.ops.comparison import allclose, isclose
+from .autograd.creation import clone, is_floating_point
+from .core.dtypes import finfo, iinfo
+from .autograd.grad_mode import inference_mode
+from .torch_compat.out import with_out
+from .autograd.creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
     logspace, normal, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn,
     randn_like, randperm, tensor, zeros, zeros_like,
 )
-from .dtypes import (
-    bool_ as bool,
-)
-from .dtypes import (
+from .core.dtypes import bool_ as bool
+from .core.dtypes import (
     double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32,
     int64, long, set_default_dtype, short, uint8,
 )
 from .autograd.printing import set_printoptions
-from .errors import CheckpointError, ConfigError, DataError, DeviceError, ShapeError, TrainctlError
-from .serialization import load, save
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .core.errors import (
+    CheckpointError, ConfigError, DataError, DeviceError, ShapeError, TrainctlError,
+)
+from .autograd.serialization import load, save
+from .core.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 
 clip = clamp
@@ -65,6 +65,6 @@ for _name in _OUT_FUNCTIONS:
 
 def __getattr__(name: str):
     # Out-of-scope PyTorch features (tc.jit, tc.compile, ...) fail with a line naming them.
-    from .unsupported import TOP_LEVEL, lookup
+    from .torch_compat.unsupported import TOP_LEVEL, lookup
 
     lookup(TOP_LEVEL, "trainctl", name)

@@ -150,7 +150,7 @@ def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root):
 
 def main(argv=None) -> None:
     """Entry point of the ``trainctl`` console script."""
-    from .errors import TrainctlError
+    from .core.errors import TrainctlError
 
     try:
         rc = cli.main(args=argv, prog_name="trainctl", standalone_mode=False)

@@ -3,10 +3,10 @@
 import pytest
 
 import trainctl as tc
-from trainctl.build import build_component, build_model, build_optimizer, build_scheduler
 from trainctl.config import resolve
+from trainctl.config.build import build_component, build_model, build_optimizer, build_scheduler
 from trainctl.config.loader import safe_load
-from trainctl.errors import ConfigError
+from trainctl.core.errors import ConfigError
 
 BASE = """
 data: {train: {type: SyntheticClassification, n_samples: 20}}

@@ -6,7 +6,7 @@ import pytest
 
 from trainctl.config import load_config
 from trainctl.config.loader import Sources, apply_override, load_with_bases, merge, parse_override
-from trainctl.errors import ConfigError
+from trainctl.core.errors import ConfigError
 
 MINIMAL = """\
 data:

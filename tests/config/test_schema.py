@@ -3,7 +3,7 @@
 import pytest
 
 from trainctl.config import load_config
-from trainctl.errors import ConfigError
+from trainctl.core.errors import ConfigError
 
 from .test_loader import MINIMAL, write
 

@@ -8,7 +8,7 @@ import pytest
 
 import trainctl as tc
 from trainctl.autograd import gradcheck
-from trainctl.errors import ShapeError
+from trainctl.core.errors import ShapeError
 
 F = tc.nn.functional
 

@@ -6,7 +6,7 @@ import pytest
 import trainctl as tc
 import trainctl.nn.functional as F
 from trainctl.autograd import gradcheck
-from trainctl.errors import ShapeError
+from trainctl.core.errors import ShapeError
 
 
 def _r(*shape):

@@ -8,7 +8,7 @@ import pytest
 
 import trainctl as tc
 from trainctl import nn
-from trainctl.errors import CheckpointError
+from trainctl.core.errors import CheckpointError
 
 
 class Block(nn.Module):

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 import trainctl.optim.expr as expr_module
-from trainctl.errors import ConfigError
+from trainctl.core.errors import ConfigError
 from trainctl.optim.expr import compile_expression
 
 ACCEPTED = [

@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 import trainctl.optim.simulate as simulate_module
-from trainctl.errors import ConfigError
+from trainctl.core.errors import ConfigError
 from trainctl.optim import simulate_lr
 
 

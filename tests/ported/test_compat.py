@@ -5,10 +5,10 @@ import numpy
 import pytest
 
 import trainctl as tc
-from trainctl import backend
 from trainctl.autograd.layout import add_suffixes, summarised
-from trainctl.errors import DeviceError
-from trainctl.unsupported import UnsupportedFeatureError
+from trainctl.core import backend
+from trainctl.core.errors import DeviceError
+from trainctl.torch_compat.unsupported import UnsupportedFeatureError
 
 HAS_GPU = backend.cuda_is_available()
 

@@ -12,7 +12,7 @@ import pytest
 
 import trainctl as tc
 from tests.golden.fixtures import HERE as GOLDEN
-from trainctl.errors import CheckpointError
+from trainctl.core.errors import CheckpointError
 
 sched = tc.optim.lr_scheduler
 

@@ -1,6 +1,6 @@
 """Reverse-mode automatic differentiation: ``Tensor``, ``Function``, grad modes, ``grad``."""
 
-from ..allocator import tune_allocator as _tune_allocator
+from ..core.allocator import tune_allocator as _tune_allocator
 from . import methods as _methods  # noqa: F401  (attaches ops to Tensor)
 from .engine import backward, grad
 from .function import Function, sum_to

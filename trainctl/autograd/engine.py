@@ -21,7 +21,7 @@ from heapq import heappop, heappush
 
 import numpy
 
-from ..backend import get_array_module
+from ..core.backend import get_array_module
 from .function import sum_to
 from .tensor import Tensor
 

@@ -29,7 +29,7 @@ import weakref
 
 import numpy
 
-from .. import backend
+from ..core import backend
 from .grad_mode import STATE
 
 _generic = numpy.generic

@@ -96,3 +96,20 @@ class set_grad_enabled(_GradMode):
     def __call__(self, func):
         STATE.enabled = self._prev  # used as a decorator: undo the switch made by __init__
         return super().__call__(func)
+
+
+class inference_mode(_GradMode):
+    """``no_grad`` under PyTorch's newer name (trainctl has no separate inference tensors).
+
+    Example:
+        >>> import trainctl as tc
+        >>> with tc.inference_mode():
+        ...     y = tc.ones(2, requires_grad=True) * 2
+        >>> y.requires_grad
+        False
+    """
+
+    mode = False  # for the bare decorator form, `@tc.inference_mode`
+
+    def __init__(self, mode: bool = True):
+        self.mode = not mode

@@ -5,7 +5,7 @@ Kept apart from ``tensor.py`` so the Tensor class stays small and the op modules
 
 from __future__ import annotations
 
-from .. import backend, dtypes
+from ..core import backend, dtypes
 from .function import Function
 from .grad_mode import STATE
 from .ops import comparison as cmp
@@ -124,7 +124,7 @@ def _caster(np_name):
 
 def _new(fill):
     def new(self: Tensor, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        from .. import creation
+        from . import creation
 
         return creation.full(
             creation._size(size), fill, dtype=dtype or self.dtype, device=device or self.device,
@@ -135,14 +135,14 @@ def _new(fill):
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from .. import creation
+    from . import creation
 
     return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                            requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from .. import creation
+    from . import creation
 
     return creation.full(size, fill_value, dtype=dtype or self.dtype,
                          device=device or self.device, requires_grad=requires_grad)
@@ -231,9 +231,10 @@ _METHODS = {
     "contiguous": lambda self, memory_format=None: self,
     # indexing
     "gather": ix.gather, "index_select": ix.index_select, "masked_fill": ix.masked_fill,
-    "masked_fill_": masked_fill_,
+    "masked_fill_": masked_fill_, "scatter": ix.scatter, "scatter_": ix.scatter_,
     # comparisons and other non-differentiable ops
     "eq": cmp.eq, "ne": cmp.ne, "lt": cmp.lt, "le": cmp.le, "gt": cmp.gt, "ge": cmp.ge,
+    "isclose": cmp.isclose, "allclose": cmp.allclose,
     "equal": cmp.equal, "logical_and": cmp.logical_and, "logical_or": cmp.logical_or,
     "logical_xor": cmp.logical_xor, "logical_not": cmp.logical_not,
     "sign": cmp.sign, "floor": cmp.floor, "ceil": cmp.ceil, "round": cmp.round,
@@ -256,6 +257,3 @@ for _name, _fn in _METHODS.items():
 
 Tensor.T = property(sh.T)
 Tensor.mT = property(lambda self: sh.transpose(self, -2, -1))
-
-# trainctl/compat.py binds its PyTorch-compatibility methods (scatter, isclose, allclose).
-from .. import compat as _compat  # noqa: E402,F401

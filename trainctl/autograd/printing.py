@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import dtypes
+from ..core import dtypes
 
 _OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, dtypes
+from ..core import backend, dtypes
 from .grad_mode import STATE
 
 
@@ -60,7 +60,7 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, *args, requires_grad: bool = False):
-        from ..creation import tensor as make
+        from .creation import tensor as make
 
         if len(args) == 1 and not isinstance(args[0], int):
             data = make(args[0], dtype=dtypes.get_default_dtype()).data
@@ -384,7 +384,7 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         """Fill with samples from U(a, b) drawn from trainctl's seeded generator."""
-        from ..random import _generator
+        from ..core.random import _generator
 
         self._check_inplace("uniform_")
         sample = _generator(generator).uniform(a, b, self.data.shape)
@@ -393,7 +393,7 @@ class Tensor:
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         """Fill with samples from N(mean, std**2) drawn from trainctl's seeded generator."""
-        from ..random import _generator
+        from ..core.random import _generator
 
         self._check_inplace("normal_")
         sample = _generator(generator).normal(mean, std, self.data.shape)

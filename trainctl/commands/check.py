@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from .. import random as tc_random
-from ..build import (
+from ..config import load_config
+from ..config.build import (
     build_loss,
     build_model,
     build_optimizer,
@@ -16,9 +16,9 @@ from ..build import (
     example_batch,
     example_dataset_size,
 )
-from ..config import load_config
-from ..registry import registry
-from ..summary import dry_run
+from ..config.preview import dry_run
+from ..config.registry import registry
+from ..core import random as tc_random
 
 
 def run_check(path: str, overrides) -> None:

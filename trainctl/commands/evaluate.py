@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import serialization
+from ..autograd import serialization
 from ..config import resolve
 from ..config.loader import Sources, apply_override
-from ..engine.checkpoint import find_checkpoint, load_checkpoint, load_model_weights
-from ..engine.setup import build_run
-from ..engine.trainer import Trainer
-from ..errors import ConfigError
+from ..core.errors import ConfigError
+from ..training.checkpoint import find_checkpoint, load_checkpoint, load_model_weights
+from ..training.setup import build_run
+from ..training.trainer import Trainer
 
 CLASSIFICATION_LOSSES = ("CrossEntropyLoss", "NLLLoss")
 
@@ -118,7 +118,7 @@ def _print_table(result: dict, echo) -> None:
 
 
 def _plot_confusion(matrix, names, out: Path) -> None:
-    from ..engine.plots import _pyplot, _save
+    from ..training.plots import _pyplot, _save
 
     plt = _pyplot()
     n = len(names)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import ConfigError
-from ..registry import KINDS, describe, registry
+from ..config.registry import KINDS, describe, registry
+from ..core.errors import ConfigError
 
 
 def run_list(kind: str | None) -> None:

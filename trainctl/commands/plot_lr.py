@@ -11,10 +11,10 @@ import json
 import math
 from pathlib import Path
 
-from ..build import example_dataset_size
 from ..config import load_config
-from ..engine.run_dir import latest_run
-from ..errors import ConfigError
+from ..config.build import example_dataset_size
+from ..core.errors import ConfigError
+from ..training.run_dir import latest_run
 
 
 def _group_specs(cfg) -> tuple[dict, list[str]]:
@@ -118,7 +118,7 @@ def run_plot_lr(targets, epochs=None, steps_per_epoch=None, out=None, log_scale=
                 runs_root="runs", echo=None):
     import click
 
-    from ..engine.plots import plot_lr_curves
+    from ..training.plots import plot_lr_curves
 
     echo = echo or click.echo
     curves, notes = [], []

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import yaml
 
-from .. import serialization
 from .._version import __version__
+from ..autograd import serialization
 from ..config import Config, load_config, resolve
-from ..engine.callbacks import CheckpointSaver, EarlyStopping, MetricsLogger
-from ..engine.checkpoint import find_checkpoint, load_checkpoint, load_model_weights
-from ..engine.metrics import metric_mode
-from ..engine.run_dir import RunLock, latest_run, new_run_dir, point_latest
-from ..engine.setup import build_run
-from ..engine.trainer import Interrupted, NonFiniteLoss, Trainer
-from ..errors import ConfigError
+from ..core.errors import ConfigError
+from ..training.callbacks import CheckpointSaver, EarlyStopping, MetricsLogger
+from ..training.checkpoint import find_checkpoint, load_checkpoint, load_model_weights
+from ..training.metrics import metric_mode
+from ..training.run_dir import RunLock, latest_run, new_run_dir, point_latest
+from ..training.setup import build_run
+from ..training.trainer import Interrupted, NonFiniteLoss, Trainer
 
 EXIT_INTERRUPTED = 130
 
@@ -81,7 +81,7 @@ def _choose_run_dir(run_dir, resume_dir, cfg: Config, runs_root: Path) -> Path:
 
 
 def _callbacks(cfg: Config, parts, target: Path, quiet: bool, echo):
-    from ..engine.progress import PlainProgress, RichProgress
+    from ..training.progress import PlainProgress, RichProgress
 
     has_val = parts.val_loader is not None
     default_monitor = "val/loss" if has_val else "train/loss"
@@ -186,8 +186,8 @@ def run_train(config, overrides, run_dir=None, resume=None, device=None, quiet=F
 def _finish(target: Path, trainer, cfg: Config, status: str) -> None:
     import numpy
 
-    from ..engine.callbacks import MetricsLogger
-    from ..engine.plots import plot_run
+    from ..training.callbacks import MetricsLogger
+    from ..training.plots import plot_run
 
     rows = MetricsLogger.read_rows(target / "metrics.jsonl")
     summary = {

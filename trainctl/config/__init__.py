@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import schema
 from .loader import Sources, apply_override, config_error, key_path, load_with_bases
 

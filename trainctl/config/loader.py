@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 
 class Sources:

@@ -30,7 +30,7 @@ import numbers
 import numpy
 
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module
+from ..core.backend import get_array_module
 
 _ERR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy
 
-from ..errors import DataError
-from ..random import Generator, _generator
+from ..core.errors import DataError
+from ..core.random import Generator, _generator
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _gives_arrays

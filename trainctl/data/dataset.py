@@ -25,8 +25,8 @@ from itertools import accumulate
 import numpy
 
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module
-from ..errors import DataError
+from ..core.backend import get_array_module
+from ..core.errors import DataError
 
 
 class Dataset:
@@ -60,7 +60,7 @@ def _take(array, index):
 
 def _inline(x, y, y_dtype):
     """Tensors from inline lists: x as float32; y as int64 labels or float32 targets."""
-    from ..creation import tensor
+    from ..autograd.creation import tensor
 
     xs = tensor(x, dtype="float32")
     if y is None:
@@ -94,7 +94,7 @@ class TensorDataset(Dataset):
             tensors = _inline(x, y, y_dtype)
         if not tensors:
             raise DataError("TensorDataset needs at least one tensor")
-        from ..creation import as_tensor
+        from ..autograd.creation import as_tensor
 
         tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in tensors)
         sizes = [t.shape[0] if t.ndim else None for t in tensors]
@@ -223,7 +223,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
         >>> [len(s) for s in random_split(range(10), [0.33, 0.33, 0.34], tc.Generator())]
         [4, 3, 3]
     """
-    from ..random import _generator
+    from ..core.random import _generator
 
     n = len(dataset)
     lengths = list(lengths)
@@ -266,7 +266,7 @@ def val_split(dataset, fraction: float = 0.1, seed: int | None = 0, generator=No
         >>> len(train), len(val)
         (8, 2)
     """
-    from ..random import Generator
+    from ..core.random import Generator
 
     n = len(dataset)
     if not 0 < fraction < 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 CHUNK = 1 << 20
 

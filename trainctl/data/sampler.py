@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy
 
-from ..random import _generator
+from ..core.random import _generator
 
 
 class Sampler:

@@ -26,8 +26,8 @@ import numbers
 import numpy
 
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module
-from ..random import _generator
+from ..core.backend import get_array_module
+from ..core.random import _generator
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Flatten", "RandomHorizontalFlip", "RandomCrop",
            "Lambda"]

@@ -8,8 +8,8 @@ Example:
 """
 
 from . import functional, init, utils  # noqa: F401
-from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .module import Module  # noqa: F401
 from .modules import *  # noqa: F401,F403
+from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .state_dict import IncompatibleKeys  # noqa: F401

@@ -17,10 +17,10 @@ import math
 
 import numpy
 
-from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..random import _generator
+from ..core import backend
+from ..core.random import _generator
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
-from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..core import backend
 from .parameter import Parameter
 from .state_dict import load_state_dict_into, state_dict_of
 
@@ -330,7 +330,7 @@ class Module:
             trainctl.float64
         """
         from ..autograd.methods import _parse_to
-        from ..dtypes import as_dtype
+        from ..core.dtypes import as_dtype
 
         device, dtype = _parse_to(args, dict(kwargs))
         if dtype is not None:
@@ -376,8 +376,8 @@ class Module:
         """Copy parameters and buffers from ``state_dict`` (tensors or arrays) into this module.
 
         Returns ``(missing_keys, unexpected_keys)`` as a named tuple. With ``strict`` a missing or
-        unexpected key raises :class:`~trainctl.errors.CheckpointError`; a shape mismatch always
-        does, naming the key and both shapes.
+        unexpected key raises :class:`~trainctl.core.errors.CheckpointError`; a shape mismatch
+        always does, naming the key and both shapes.
         """
         return load_state_dict_into(self, state_dict, strict, assign)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 
 from ..autograd.tensor import Tensor
-from ..dtypes import get_default_dtype
+from ..core.dtypes import get_default_dtype
 
 
 class Parameter(Tensor):
@@ -32,7 +32,7 @@ class Parameter(Tensor):
         elif isinstance(data, Tensor):
             array = data.data
         else:
-            from ..creation import tensor
+            from ..autograd.creation import tensor
 
             array = tensor(data).data
         self.data = array

@@ -10,7 +10,7 @@ Allowed: int and float literals; the variable (``epoch``); ``+ - * / // % **``; 
 the constants ``pi e inf``. Anything else (attribute access, other names, subscripts, lambdas,
 comprehensions, keyword arguments, strings, inputs longer than 500 characters, exponents above
 1000 in absolute value, nesting deeper than 60 levels) is a
-:class:`~trainctl.errors.ConfigError` (a ``ValueError``) that names the offending construct.
+:class:`~trainctl.core.errors.ConfigError` (a ``ValueError``) that names the offending construct.
 
 Example:
     >>> f = compile_expression("min(1.0, (epoch + 1) / 5)")
@@ -19,7 +19,7 @@ Example:
     >>> compile_expression("epoch.__class__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    trainctl.errors.ConfigError: expression 'epoch.__class__': attribute access '.__class__' ...
+    trainctl.core.errors.ConfigError: expression 'epoch.__class__': ...access '.__class__'...
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import ast
 import math
 import operator
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 1000

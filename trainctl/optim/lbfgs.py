@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .. import backend
 from ..autograd.tensor import Tensor
+from ..core import backend
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
 

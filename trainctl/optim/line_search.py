@@ -7,7 +7,7 @@ rules so that L-BFGS takes the same steps. Scalars stay in the dtype of the grad
 
 from __future__ import annotations
 
-from .. import backend
+from ..core import backend
 
 
 def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):

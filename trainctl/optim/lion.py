@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import backend
 from ..autograd.tensor import Tensor
+from ..core import backend
 from .optimizer import Optimizer, _grad_for_update, _zeros_state
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import numpy
 
-from .. import backend
 from ..autograd.tensor import Tensor
+from ..core import backend
 from .adam import _check_betas
 from .optimizer import Optimizer, _bump, _grad_for_update, _lerp_, _step_counter, _zeros_state
 

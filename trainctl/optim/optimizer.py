@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy
 
-from .. import backend
 from ..autograd.grad_mode import STATE
 from ..autograd.tensor import Tensor
+from ..core import backend
 
 
 class _RequiredParameter:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import backend
 from ..autograd.tensor import Tensor
+from ..core import backend
 from .optimizer import Optimizer, _bump, _grad_for_update, _step_counter, _zeros_state
 
 

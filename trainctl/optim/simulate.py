@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import lr_scheduler as _schedulers
 from .optimizer import Optimizer
 
@@ -77,7 +77,7 @@ def simulate_lr(
 
 def _build_optimizer(spec) -> Optimizer:
     from .. import optim
-    from ..creation import zeros
+    from ..autograd.creation import zeros
 
     if isinstance(spec, str):
         spec = {"type": spec}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ... import backend
+from ...core import backend
 from ..tensor import Tensor
 from .elementwise import promote
 from .reduction import TakeAlong, normalize_dims
@@ -187,3 +187,23 @@ def nonzero(a: Tensor, as_tuple: bool = False):
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in idx)
     return Tensor._wrap(xp.stack(idx, axis=1).astype(xp.int64) if idx else xp.zeros((0, 0)))
+
+
+def _array(x, like):
+    if isinstance(x, Tensor):
+        return x.data
+    return backend.get_array_module(like).asarray(x)
+
+
+def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
+    xp = backend.get_array_module(input.data)
+    return Tensor._wrap(xp.isclose(input.data, _array(other, input.data), rtol=rtol, atol=atol,
+                                   equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())

@@ -13,7 +13,7 @@ import numbers
 
 import numpy
 
-from ... import backend, dtypes
+from ...core import backend, dtypes
 from ..function import Function
 from ..tensor import Tensor
 

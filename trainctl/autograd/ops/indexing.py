@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy
 
-from ... import backend
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
 
@@ -211,3 +211,73 @@ def pad(a: Tensor, pad, mode: str = "constant", value=0.0) -> Tensor:
     for i in range(len(pad) // 2):
         pairs[a.data.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     return Pad.apply(a, pads=tuple(pairs), value=value if value is not None else 0)
+
+
+# ---------------------------------------------------------------------------- scatter
+
+
+def _scatter_args(self: Tensor, dim: int, index, src, value):
+    if src is not None and value is None and numpy.isscalar(src):
+        src, value = None, src  # scatter_(dim, index, 1.0): a number is the value
+    index = index.data if isinstance(index, Tensor) else numpy.asarray(index)
+    if index.ndim == 0 and self.data.ndim == 1:
+        index = index.reshape(1)  # PyTorch accepts a 0-d index into a 1-d tensor
+    if index.ndim != self.data.ndim:
+        raise ShapeError(f"scatter: index has {index.ndim} dimensions but the tensor has "
+                         f"{self.data.ndim}")
+    if (src is None) == (value is None):
+        raise TypeError("scatter: pass exactly one of src (a tensor) or value (a number)")
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"scatter: index must be an integer tensor, got {index.dtype}")
+    return dim % self.data.ndim, index.astype(numpy.int64, copy=False), src, value
+
+
+class Scatter(Function):
+    @staticmethod
+    def forward(ctx, a, src, index, axis):
+        out = a.copy()
+        where = _full_index(backend.get_array_module(a), index, axis)
+        ctx.meta = (where, index.shape, None if numpy.isscalar(src) else src.shape)
+        out[where] = src if numpy.isscalar(src) else src[tuple(slice(0, n) for n in index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        where, index_shape, src_shape = ctx.meta
+        xp = backend.get_array_module(grad)
+        grad_a = grad_src = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad.copy()
+            grad_a[where] = 0
+        if src_shape is not None and ctx.needs_input_grad[1]:
+            grad_src = xp.zeros(src_shape, dtype=grad.dtype)
+            grad_src[tuple(slice(0, n) for n in index_shape)] = grad[where]
+        return grad_a, grad_src
+
+
+def scatter(self: Tensor, dim: int, index, src=None, value=None) -> Tensor:
+    """Out of place: ``out[index[i][j]][j] = src[i][j]`` (for ``dim=0``), or ``value``.
+
+    Differentiable in ``self`` and ``src``. Repeated indices keep one of the written values.
+    """
+    dim, index, src, value = _scatter_args(self, dim, index, src, value)
+    index = backend.to_device(index, self.device)
+    fill = src if src is not None else value
+    if isinstance(fill, Tensor):
+        return Scatter.apply(self, fill, index=index, axis=dim)
+    return Scatter.apply(self, float(fill) if self.is_floating_point() else fill,
+                         index=index, axis=dim)
+
+
+def scatter_(self: Tensor, dim: int, index, src=None, value=None) -> Tensor:
+    """In place form of :func:`scatter` (use under ``tc.no_grad()`` on tensors in a graph)."""
+    dim, index, src, value = _scatter_args(self, dim, index, src, value)
+    self._check_inplace("scatter_")
+    xp = backend.get_array_module(self.data)
+    where = _full_index(xp, backend.to_device(index, self.device), dim)
+    if src is not None:
+        data = src.data if isinstance(src, Tensor) else xp.asarray(src)
+        self.data[where] = data[tuple(slice(0, n) for n in index.shape)]
+    else:
+        self.data[where] = value.item() if isinstance(value, Tensor) else value
+    return self

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import string
 
-from ... import backend
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 from ..function import Function, sum_to
 from ..tensor import Tensor
 from .elementwise import promote

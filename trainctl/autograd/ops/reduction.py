@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy
 
-from ... import backend, dtypes
+from ...core import backend, dtypes
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import cast

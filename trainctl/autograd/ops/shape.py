@@ -7,8 +7,8 @@ NumPy can and a copy otherwise (PyTorch would refuse a non-contiguous view; here
 
 from __future__ import annotations
 
-from ... import backend
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import cast, promote

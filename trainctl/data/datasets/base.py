@@ -43,7 +43,7 @@ class ArrayDataset(Dataset):
         self.transform = as_transform(transform)
         self.target_transform = as_transform(target_transform)
         if targets is not None and len(targets) != len(data):
-            from ...errors import DataError
+            from ...core.errors import DataError
 
             raise DataError(f"{type(self).__name__}: {len(data)} samples but {len(targets)} "
                             "targets")

@@ -12,7 +12,7 @@ import os
 
 import numpy
 
-from ...errors import DataError
+from ...core.errors import DataError
 from .base import ArrayDataset
 
 

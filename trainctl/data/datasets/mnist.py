@@ -13,7 +13,7 @@ import os
 
 import numpy
 
-from ...errors import DataError
+from ...core.errors import DataError
 from ..download import _mirror_list, download_file
 from ..transforms import TO_TENSOR
 from .base import ArrayDataset

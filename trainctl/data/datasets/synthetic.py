@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy
 
-from ...errors import DataError
+from ...core.errors import DataError
 from .base import ArrayDataset
 
 

@@ -18,9 +18,9 @@ import contextlib
 
 import numpy
 
-from ... import backend
 from ...autograd.function import Function
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 
 
 def quiet(xp):

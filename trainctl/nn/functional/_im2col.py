@@ -19,7 +19,7 @@ over groups), and its ``(O, N, Ho, Wg)`` result becomes NCHW in the same pass th
 
 from __future__ import annotations
 
-from ... import backend
+from ...core import backend
 
 
 class Geometry:

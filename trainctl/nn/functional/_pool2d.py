@@ -11,7 +11,7 @@ first column holding its row's maximum, the row pass the first row holding the w
 
 from __future__ import annotations
 
-from ... import backend
+from ...core import backend
 
 
 class PoolGeometry:

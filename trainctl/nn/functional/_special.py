@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from ...core import backend
 
 _ERF_SMALL = (
     0.9754769393826541, -0.14226120510371362, 0.010035582187599743, -0.0005768764699767347,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.ops.elementwise import Relu, _float
 from ...autograd.ops.reduction import softmax
 from ...autograd.tensor import Tensor
+from ...core import backend
 from ._special import erfc_array
 
 __all__ = [

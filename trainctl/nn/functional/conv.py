@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core.errors import ShapeError
 from ._im2col import Geometry, fold, from_grid, pad_buffer, to_grid, unfold
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]

@@ -3,11 +3,11 @@ by ``1 / (1 - p)``; the identity in evaluation. Masks come from trainctl's seede
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
-from ...random import _generator
+from ...core import backend
+from ...core.errors import ShapeError
+from ...core.random import _generator
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 

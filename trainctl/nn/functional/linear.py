@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 
 __all__ = ["linear", "bilinear"]
 

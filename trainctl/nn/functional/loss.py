@@ -7,12 +7,12 @@ broadcast: an (N, 1) prediction against an (N,) target would otherwise give an (
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.ops import elementwise as ew
 from ...autograd.ops import reduction as red
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 from ._cross_entropy import (
     NLL,
     CrossEntropy,

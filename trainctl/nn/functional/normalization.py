@@ -8,11 +8,11 @@ Batch norm in eval mode (running statistics) is a per-channel affine map, :class
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 

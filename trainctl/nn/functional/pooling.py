@@ -7,14 +7,13 @@ pixels); 1-D pooling runs them on a unit height. Inputs are ``(N, C, H, W)`` or 
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 from . import _pool2d as K
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
 class MaxPool2d(Function):
@@ -196,12 +195,3 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                                ceil_mode, False)
     return AvgPool2d.apply(input, geo=geo, out_shape=out_shape,
                            count_include_pad=count_include_pad, divisor_override=None)
-
-
-# Adaptive pooling builds on the functions above, hence imported last.
-from ._adaptive import (  # noqa: E402
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-)

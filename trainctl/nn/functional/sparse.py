@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import backend
+from ...core.errors import ShapeError
 
 __all__ = ["embedding"]
 

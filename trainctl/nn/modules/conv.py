@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ... import creation
+from ...autograd import creation
 from ...autograd.tensor import Tensor
 from .. import init
 from ..functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d

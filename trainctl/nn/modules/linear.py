@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ... import creation
+from ...autograd import creation
 from ...autograd.tensor import Tensor
 from .. import init
 from ..functional.linear import bilinear, linear

@@ -8,10 +8,11 @@ average over ``num_batches_tracked`` batches); in eval the running statistics no
 
 from __future__ import annotations
 
-from ... import creation, dtypes
+from ...autograd import creation
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core import dtypes
+from ...core.errors import ShapeError
 from .. import init
 from ..functional.normalization import batch_norm, group_norm, layer_norm
 from ..module import Module

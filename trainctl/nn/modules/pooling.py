@@ -6,6 +6,7 @@ Each stores its arguments under PyTorch's attribute names and calls the function
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor
+from ..functional import adaptive_pooling as A
 from ..functional import pooling as P
 from ..module import Module
 
@@ -136,7 +137,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return P.adaptive_avg_pool2d(input, self.output_size)
+        return A.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
@@ -149,7 +150,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return P.adaptive_avg_pool1d(input, self.output_size)
+        return A.adaptive_avg_pool1d(input, self.output_size)
 
 
 class _AdaptiveMaxPool(_AdaptivePool):
@@ -168,7 +169,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
-        return P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return A.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
@@ -181,4 +182,4 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
-        return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return A.adaptive_max_pool1d(input, self.output_size, self.return_indices)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ... import creation
+from ...autograd import creation
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from .. import init

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
+from ...core import backend
 
 
 def _as_list(tensors) -> list:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ...autograd.grad_mode import no_grad
 from ...autograd.ops.shape import cat, reshape
 from ...autograd.tensor import Tensor
-from ...errors import ShapeError
+from ...core.errors import ShapeError
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:

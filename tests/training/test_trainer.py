@@ -1,0 +1,196 @@
+"""The Trainer through its Python API: exact mid-epoch resume, callbacks, accumulation,
+clipping, max_steps, early stopping and metrics."""
+
+import math
+
+import numpy
+import pytest
+
+import trainctl as tc
+from tests.runs import SPIRALS
+from trainctl.config import resolve
+from trainctl.config.loader import safe_load
+from trainctl.training.callbacks import Callback, CheckpointSaver, EarlyStopping
+from trainctl.training.checkpoint import load_checkpoint, load_model_weights
+from trainctl.training.metrics import MAE, R2, RMSE, Accuracy, TopKAccuracy
+from trainctl.training.setup import build_run
+from trainctl.training.trainer import Interrupted, Trainer
+
+
+def config(**train):
+    data = safe_load(SPIRALS)
+    data["train"].update(train)
+    return resolve(data)
+
+
+class InterruptAt(Callback):
+    """Asks the trainer to stop after optimizer step ``step`` (what Ctrl-C does)."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer):
+        if trainer.global_step == self.step:
+            trainer.interrupt_requested = True
+
+
+def train(cfg, callbacks=(), state=None):
+    parts = build_run(cfg)
+    if state is not None:
+        load_model_weights(parts.model, state["model"], "ckpt")
+    trainer = Trainer(cfg, parts, callbacks)
+    if state is not None:
+        trainer.load_state(state)
+    return trainer, trainer.fit()
+
+
+def weights(trainer):
+    return {k: v.numpy().copy() for k, v in trainer.parts.model.state_dict().items()}
+
+
+@pytest.mark.parametrize("stop_step", [3, 6, 10, 17])  # mid-epoch and at an epoch's end
+def test_interrupt_and_resume_is_bit_identical(tmp_path, stop_step):
+    cfg = config()
+    full, _ = train(cfg)
+
+    saver = CheckpointSaver(tmp_path, cfg["checkpoint"], "val/loss", "min")
+    with pytest.raises(Interrupted):
+        train(cfg, [saver, InterruptAt(stop_step)])
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.safetensors")
+    assert state["trainer"]["global_step"] == stop_step
+    resumed, _ = train(cfg, state=state)
+
+    assert resumed.global_step == full.global_step == 24
+    assert resumed.history == full.history
+    for key, value in weights(full).items():
+        assert numpy.array_equal(value, weights(resumed)[key]), key
+
+
+def test_gradient_accumulation_equals_a_bigger_batch():
+    # Mean losses over 2 batches of 8 accumulated (each scaled by 1/2) == one batch of 16.
+    big = config(epochs=1)
+    big["data"]["batch_size"] = 16
+    big["data"]["shuffle"] = False
+    small = config(epochs=1, accumulate_grad_batches=2)
+    small["data"].update(batch_size=8, shuffle=False)
+    for c in (big, small):
+        c["model"]["layers"][2]["p"] = 0.0  # no dropout: the two must match exactly
+        c["data"]["train"]["n_samples"] = 128  # 96 training samples: full batches only
+    a, _ = train(big)
+    b, _ = train(small)
+    assert a.global_step == b.global_step == 6
+    for key, value in weights(a).items():
+        numpy.testing.assert_allclose(weights(b)[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_clipping_by_norm_bounds_every_step():
+    cfg = config(epochs=1, grad_clip={"max_norm": 1e-3, "norm_type": 2.0, "value": None})
+    norms = []
+
+    class Record(Callback):
+        def on_batch_end(self, trainer, loss, n):
+            grads = [p.grad.numpy() for p in trainer.parts.model.parameters()]
+            norms.append(math.sqrt(sum(float((g.astype("float64") ** 2).sum()) for g in grads)))
+
+    parts = build_run(cfg)
+    trainer = Trainer(cfg, parts, [Record()])
+    original = parts.optimizer.step
+
+    def checked_step(*args, **kwargs):
+        total = math.sqrt(sum(float((p.grad.numpy().astype("float64") ** 2).sum())
+                              for p in parts.model.parameters()))
+        assert total <= 1e-3 * (1 + 1e-5)
+        return original(*args, **kwargs)
+
+    parts.optimizer.step = checked_step
+    trainer.fit()
+    assert max(norms) > 1e-3  # clipping had something to do
+
+
+def test_max_steps_stops_mid_epoch():
+    trainer, summary = train(config(max_steps=8))
+    assert trainer.global_step == 8 and trainer.epoch == 2
+    assert "max_steps" in summary["stop_reason"]
+
+
+def test_early_stopping_stops_when_the_metric_stalls():
+    cfg = config(epochs=50)
+    cfg["optimizer"]["lr"] = 0.0  # nothing improves after the first evaluation
+    stopper = EarlyStopping("val/loss", "min", patience=2, min_delta=0.0)
+    trainer, summary = train(cfg, [stopper])
+    assert trainer.epoch == 3
+    assert "early stopping" in summary["stop_reason"]
+
+
+def test_reduce_lr_on_plateau_follows_its_monitor():
+    cfg = config(epochs=6)
+    cfg["optimizer"]["lr"] = 0.0
+    cfg["scheduler"] = {"type": "ReduceLROnPlateau", "patience": 0, "factor": 0.5,
+                        "interval": "epoch", "monitor": "val/loss"}
+    trainer, _ = train(cfg)
+    assert trainer.parts.optimizer.param_groups[0]["lr"] == 0.0
+    cfg["optimizer"]["lr"] = 1e-6  # too small to move val/loss by 1e-4: it plateaus
+    trainer, _ = train(cfg)
+    assert trainer.parts.optimizer.param_groups[0]["lr"] < 1e-6
+
+
+def test_per_step_scheduler_interval():
+    cfg = config(epochs=2)
+    cfg["scheduler"] = {"type": "StepLR", "step_size": 3, "gamma": 0.5, "interval": "step"}
+    trainer, _ = train(cfg)
+    assert trainer.parts.optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5 ** 4)
+
+
+def test_no_float64_in_a_training_step():
+    cfg = config(epochs=1)
+    parts = build_run(cfg)
+    x, y = next(iter(parts.train_loader))
+    out = parts.model(x)
+    loss = parts.loss_fn(out, y)
+    loss.backward()
+    seen = [out, loss] + [p.grad for p in parts.model.parameters()]
+    assert all(t.dtype == tc.float32 for t in seen)
+
+
+def test_metrics_accumulate_over_the_epoch():
+    acc = Accuracy()
+    acc.update(tc.tensor([[0.0, 1.0], [1.0, 0.0]]), tc.tensor([1, 1]))
+    acc.update(tc.tensor([[0.0, 1.0]]), tc.tensor([1]))
+    assert acc.compute() == pytest.approx(2 / 3)
+    top = TopKAccuracy(k=2)
+    top.update(tc.tensor([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1]]), tc.tensor([2, 2]))
+    assert top.compute() == 0.5
+    pred, target = tc.tensor([[1.0], [2.0], [4.0]]), tc.tensor([[1.0], [3.0], [3.0]])
+    mean = 7 / 3
+    r2 = 1 - 2 / sum((t - mean) ** 2 for t in (1, 3, 3))
+    for cls, expected in ((MAE, 2 / 3), (RMSE, math.sqrt(2 / 3)), (R2, r2)):
+        m = cls()
+        m.update(pred, target)
+        assert m.compute() == pytest.approx(expected)
+
+
+def test_rich_progress_renders_bars_and_the_epoch_table():
+    import io
+
+    from rich.console import Console
+
+    from trainctl.training.progress import RichProgress
+
+    buffer = io.StringIO()
+    progress = RichProgress(Console(file=buffer, force_terminal=True, width=120))
+    trainer, _ = train(config(epochs=2), [progress])
+    text = buffer.getvalue()
+    for piece in ("epoch", "batch", "samples/s", "train/loss", "val/accuracy", "lr"):
+        assert piece in text, piece
+    assert progress.live is None  # stopped at the end of fit
+
+
+def test_plain_progress_prints_one_line_per_epoch():
+    from trainctl.training.progress import PlainProgress
+
+    lines = []
+    train(config(epochs=3), [PlainProgress(lines.append)])
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
+    assert all("val/loss" in line for line in epochs)
+    assert "lr 0.01 " in epochs[1] and "lr 0.005 " in epochs[2]  # StepLR(2, 0.5), LR used

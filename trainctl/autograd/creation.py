@@ -1,0 +1,306 @@
+"""Creating tensors: ``tensor``, ``zeros``, ``arange``, ``randn``... with PyTorch's signatures.
+
+dtype inference follows PyTorch: Python floats become float32 (the default dtype), ints int64,
+bools bool; a NumPy array keeps its dtype. Random draws come from trainctl's seeded generator, on
+the CPU, and are then moved, so a seed gives the same numbers on every device.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ..core import backend, dtypes
+from ..core.random import _generator
+from .tensor import Tensor
+
+
+def _size(size) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _finish(data, dtype, device, requires_grad: bool) -> Tensor:
+    if dtype is not None:
+        data = data.astype(dtypes.as_dtype(dtype).numpy, copy=False)
+    if device is not None:
+        data = backend.to_device(data, backend.as_device(device))
+    t = Tensor._wrap(data)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _infer_numpy(data) -> numpy.ndarray:
+    """Python data -> NumPy array with PyTorch's dtype inference."""
+    if isinstance(data, numpy.ndarray):
+        return data.copy()
+    if isinstance(data, numpy.generic):
+        return numpy.asarray(data)
+    if isinstance(data, bool):
+        return numpy.asarray(data, dtype=numpy.bool_)
+    if isinstance(data, numbers.Integral):
+        return numpy.asarray(data, dtype=numpy.int64)
+    if isinstance(data, numbers.Real):
+        return numpy.asarray(data, dtype=dtypes.get_default_dtype().numpy)
+    if isinstance(data, (list, tuple)):
+        array = numpy.asarray([_element(x) for x in data] if _has_tensors(data) else data)
+        kind = array.dtype.kind
+        if kind == "f":
+            return array.astype(dtypes.get_default_dtype().numpy)
+        if kind in "iu":
+            return array.astype(numpy.int64)
+        if kind == "b" or array.size == 0:
+            return array if kind == "b" else array.astype(dtypes.get_default_dtype().numpy)
+        raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} data")
+    raise TypeError(
+        f"tensor(): expected a number, a nested list, a NumPy array or a Tensor, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _has_tensors(data) -> bool:
+    return any(isinstance(x, (Tensor, list, tuple)) for x in data) and _any_tensor(data)
+
+
+def _any_tensor(data) -> bool:
+    for x in data:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and _any_tensor(x):
+            return True
+    return False
+
+
+def _element(x):
+    if isinstance(x, Tensor):
+        return numpy.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return [_element(v) for v in x]
+    return x
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (number, nested list, NumPy array or Tensor).
+
+    Example:
+        >>> tensor([[1, 2], [3, 4]]).dtype
+        trainctl.int64
+        >>> tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        array = data.data.copy()
+    elif type(data).__module__.startswith("cupy"):
+        array = data.copy()
+    else:
+        array = _infer_numpy(data)
+    return _finish(array, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with a NumPy array or Tensor when it can."""
+    if isinstance(data, Tensor):
+        if dtype is None and device is None:
+            return data
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, numpy.ndarray):
+        return _finish(data, dtype, device, False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (changes to one show in the other).
+
+    Example:
+        >>> a = numpy.zeros(2); t = from_numpy(a); a[0] = 5; t
+        tensor([5., 0.], dtype=trainctl.float64)
+    """
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    dtypes.from_numpy_dtype(array.dtype)  # refuse unsupported dtypes (objects, strings)
+    return Tensor._wrap(array)
+
+
+def _filled(fill, size, dtype, device, requires_grad):
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dev = backend.as_device(device)
+    xp = backend.array_module_for(dev)
+    if dev.type == "cuda":
+        with xp.cuda.Device(dev.index):
+            data = xp.full(_size(size), fill, dtype=dt.numpy)
+    else:
+        data = xp.full(_size(size), fill, dtype=dt.numpy)
+    return _finish(data, None, None, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)``."""
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (trainctl fills it with zeros, so it is never garbage)."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``; the dtype follows the value (float -> float32)."""
+    if dtype is None:
+        dtype = _infer_numpy(fill_value).dtype
+    return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
+                   requires_grad)
+
+
+def _like(t: Tensor, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return _filled(0, t.shape, dtype, device, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return _filled(1, t.shape, dtype, device, requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return _filled(fill_value, t.shape, dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a float is given.
+
+    Example:
+        >>> arange(3)
+        tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(not isinstance(v, numbers.Integral) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    dt = dtypes.as_dtype(dtype)
+    # Compute in float64 then cast, so float32 ranges have PyTorch's length and values.
+    count = int(numpy.ceil((end - start) / step))
+    data = (start + step * numpy.arange(max(count, 0), dtype=numpy.float64)).astype(dt.numpy)
+    if dt.category < 2:
+        data = numpy.arange(start, end, step, dtype=dt.numpy)
+    return _finish(data, None, device, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    data = numpy.linspace(start, end, int(steps), dtype=numpy.float64).astype(dt.numpy)
+    return _finish(data, None, device, requires_grad)
+
+
+def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    data = numpy.logspace(start, end, int(steps), base=base).astype(dt.numpy)
+    return _finish(data, None, device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix (n x m)."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _finish(numpy.eye(n, m, dtype=dt.numpy), None, device, requires_grad)
+
+
+def _float_sample(draw, size, dtype, device, requires_grad) -> Tensor:
+    """Draw floats with ``draw(size, numpy_dtype)``: float32 natively, else in float64."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if not dt.is_floating_point:
+        raise TypeError(f"random floats cannot have dtype {dt}")
+    native = numpy.float32 if dt is dtypes.float32 else numpy.float64
+    sample = draw(_size(size), native).astype(dt.numpy, copy=False)
+    return _finish(sample, None, device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    rng = _generator(generator)
+    return _float_sample(lambda s, d: rng.random(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    rng = _generator(generator)
+    return _float_sample(
+        lambda s, d: rng.standard_normal(s, dtype=d), size, dtype, device, requires_grad
+    )
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers from ``low`` (inclusive) to ``high`` (exclusive): ``randint(10, (3,))``."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    data = _generator(generator).integers(low, high, size=tuple(size), dtype=numpy.int64)
+    return _finish(data, dtype, device, False)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
+    data = _generator(generator).permutation(int(n)).astype(numpy.int64)
+    return _finish(data, dtype, device, False)
+
+
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return rand(*t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randn(*t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randint(low, high, tuple(t.shape), dtype=dtype, device=device)
+
+
+def normal(mean, std, size, generator=None, dtype=None, device=None) -> Tensor:
+    """Normal samples with the given mean and std (floats)."""
+    rng = _generator(generator)
+    return _float_sample(
+        lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, False
+    )
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def clone(input: Tensor, memory_format=None) -> Tensor:
+    """A copy of ``input`` that stays in the graph."""
+    return input.clone()

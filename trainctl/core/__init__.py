@@ -1,0 +1,1 @@
+"""The bottom layer: array backend and devices, dtypes, random streams, errors, allocator."""

@@ -1,0 +1,1 @@
+"""PyTorch compatibility: cuda, accelerator, backends, out=, legacy constructors, refusals."""

@@ -1,0 +1,108 @@
+"""Run directories: ``runs/<name>/<timestamp>/``, the ``latest`` link, and the lock.
+
+Two trainings never write into one directory at once: a run holds ``.lock`` (with its pid) while
+it trains. A lock left by a process that no longer exists is stale and is taken over.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+from ..core.errors import ConfigError
+
+LOCK_NAME = ".lock"
+
+
+def new_run_dir(root: Path, name: str) -> Path:
+    """A fresh ``root/name/<timestamp>`` (never an existing one)."""
+    base = Path(root) / name
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for i in range(1000):
+        candidate = base / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise ConfigError(f"{base}: could not create a new run directory")
+
+
+def point_latest(run_dir: Path) -> None:
+    """Point ``<run_dir>/../latest`` at ``run_dir`` (a relative symlink, swapped atomically)."""
+    link = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest.tmp-{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name)
+        os.replace(tmp, link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def latest_run(root: Path, name: str | None = None) -> Path | None:
+    """The newest run: of ``name``, or of any name under ``root``."""
+    root = Path(root)
+    if name is not None:
+        link = root / name / "latest"
+        if link.is_dir():
+            return link.resolve()
+        runs = [p for p in (root / name).glob("*") if p.is_dir() and not p.is_symlink()]
+    else:
+        runs = [p for p in root.glob("*/*") if p.is_dir() and not p.is_symlink()]
+    runs = [p for p in runs if (p / "config.yaml").exists()]
+    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """Exclusive use of a run directory while training writes into it."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / LOCK_NAME
+        self.held = False
+
+    def acquire(self) -> RunLock:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and pid != os.getpid() and _pid_alive(pid):
+                    raise ConfigError(
+                        f"{self.path.parent}: another training (pid {pid}) is writing into this "
+                        "run directory; wait for it or choose another --run-dir"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self.held = True
+            return self
+        raise ConfigError(f"{self.path.parent}: could not lock the run directory")
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
