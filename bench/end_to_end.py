@@ -211,10 +211,9 @@ def display_cost(batches: int, epoch_seconds: float) -> tuple[float, float, floa
     from trainctl.training.progress import RichProgress
 
     trainer = types.SimpleNamespace(
-        epochs=1, epoch=0, global_step=0, cfg={"name": "bench"}, elapsed=lambda: 1.0,
-        lrs_used=lambda: [0.001],
-        parts=types.SimpleNamespace(train_loader=_Loader(batches),
-                                    optimizer=types.SimpleNamespace(param_groups=[{"lr": 0.001}])))
+        epochs=1, epoch=0, global_step=0, elapsed=lambda: 1.0, lrs_used=lambda: [0.001],
+        train_loader=_Loader(batches),
+        optimizer=types.SimpleNamespace(param_groups=[{"lr": 0.001}]))
     console = Console(file=io.StringIO(), force_terminal=True, width=120, height=40)
     display = RichProgress(console)
     display.on_fit_start(trainer)

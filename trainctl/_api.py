@@ -8,30 +8,29 @@ from .core import random
 from .torch_compat import accelerator, backends, cuda
 from . import autograd, nn, optim, utils  # noqa: F401
 from .autograd import Size, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub
 from .autograd.ops.comparison import (
-    all, any, argmax, argmin, argsort, bincount, ceil, eq, equal, floor, ge, gt, isfinite, isinf,
-    isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero, round, sign,
-    sort, topk, trunc, unique,
-)
-from .autograd.ops.elementwise import (
-    abs, add, clamp, cos, div, exp, floor_divide, log, log1p, maximum, minimum, mul, neg, pow,
-    reciprocal, relu, remainder, rsqrt, sigmoid, sin, sqrt, square, sub, tanh, where,
+    all, allclose, any, ceil, eq, equal, floor, ge, gt, isclose, isfinite, isinf, isnan, le,
+    logical_and, logical_not, logical_or, logical_xor, lt, ne, round, sign, trunc,
 )
 from .autograd.ops.indexing import gather, index_select, masked_fill, pad
 from .autograd.ops.linalg import bmm, dot, einsum, matmul, mm, outer
-from .autograd.ops.reduction import (
-    amax, amin, log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var,
-)
+from .autograd.ops.reduction import amax, amin, max, mean, min, norm, prod, std, sum, var
+from .autograd.ops.selection import clamp, maximum, minimum, where
 from .autograd.ops.shape import (
     broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, narrow, permute, reshape,
     split, squeeze, stack, swapaxes, t, tile, transpose, unbind, unflatten, unsqueeze,
+)
+from .autograd.ops.softmax import log_softmax, logsumexp, softmax
+from .autograd.ops.sorting import argmax, argmin, argsort, bincount, nonzero, sort, topk, unique
+from .autograd.ops.unary import (
+    abs, cos, exp, log, log1p, reciprocal, relu, rsqrt, sigmoid, sin, sqrt, square, tanh,
 )
 from .core.backend import device
 from .torch_compat.out import OUT_FUNCTIONS as _OUT_FUNCTIONS
 from .torch_compat.legacy import (
     BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
 )
-from .autograd.ops.comparison import allclose, isclose
 from .autograd.creation import clone, is_floating_point
 from .core.dtypes import finfo, iinfo
 from .autograd.grad_mode import inference_mode

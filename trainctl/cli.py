@@ -13,9 +13,13 @@ import sys
 
 import click
 
-EXIT_USER_ERROR = 2
-EXIT_INTERNAL_ERROR = 1
-EXIT_INTERRUPTED = 130
+from .commands import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_USER_ERROR
+
+_trust_option = click.option(
+    "--trust-code", is_flag=True,
+    help="Allow the config to import code it names by path (type: 'pkg.mod:Name'). Only for "
+         "configs and checkpoints you trust: importing runs that code.",
+)
 
 _set_option = click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -49,7 +53,8 @@ def cli():
 @click.option("--quiet", is_flag=True, help="Plain one-line-per-epoch logs, no live bars.")
 @click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder that holds runs/<name>/...")
-def train(config, overrides, run_dir, resume, device, quiet, runs_root):
+@_trust_option
+def train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_code):
     """Train the model described by CONFIG and write a run directory.
 
     The run directory holds config.yaml (exactly what ran), metrics.csv/.jsonl, lr.png,
@@ -63,7 +68,7 @@ def train(config, overrides, run_dir, resume, device, quiet, runs_root):
     """
     from .commands.train import run_train
 
-    return run_train(config, overrides, run_dir, resume, device, quiet, runs_root)
+    return run_train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_code)
 
 
 @cli.command(name="eval")
@@ -72,8 +77,7 @@ def train(config, overrides, run_dir, resume, device, quiet, runs_root):
               help="Data split to score (default: test if configured, else val).")
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
-@click.option("--trust-code", is_flag=True,
-              help="Allow the checkpoint's config to import user code (type: 'pkg.mod:Name').")
+@_trust_option
 def evaluate(checkpoint, split, overrides, as_json, trust_code):
     """Score a saved model. CHECKPOINT is a .safetensors file or a run directory (its best
     checkpoint, else its last).
@@ -94,7 +98,8 @@ def evaluate(checkpoint, split, overrides, as_json, trust_code):
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @_set_option
-def check(config, overrides):
+@_trust_option
+def check(config, overrides, trust_code):
     """Validate CONFIG, print it resolved, and dry-run the model on one batch.
 
     \b
@@ -103,7 +108,7 @@ def check(config, overrides):
     """
     from .commands.check import run_check
 
-    run_check(config, overrides)
+    run_check(config, overrides, trust_code)
 
 
 @cli.command(name="list")
@@ -111,7 +116,8 @@ def check(config, overrides):
 def list_components(kind):
     """List the components a config can name (all kinds, or one KIND).
 
-    KIND is one of: model, loss, optimizer, scheduler, dataset, transform, metric.
+    KIND is one of: model, loss, optimizer, scheduler, dataset, transform, metric,
+    callback.
 
     \b
     Example:
@@ -132,7 +138,8 @@ def list_components(kind):
               "lr-<name>.png here).")
 @click.option("--log-scale", is_flag=True, help="Logarithmic LR axis.")
 @click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False))
-def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root):
+@_trust_option
+def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root, trust_code):
     """Draw learning-rate schedules: of config files (previewed without training), of run
     directories (as recorded), or of the newest run when no TARGET is given. Several targets
     are overlaid; prints each curve's initial, min, max and final LR and the PNG's path.
@@ -145,7 +152,8 @@ def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root):
     """
     from .commands.plot_lr import run_plot_lr
 
-    return run_plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root)
+    return run_plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root,
+                       trust_code)
 
 
 def main(argv=None) -> None:

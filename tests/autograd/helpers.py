@@ -21,3 +21,14 @@ def distinct(*shape, seed=0) -> tc.Tensor:
     n = int(numpy.prod(shape)) if shape else 1
     values = numpy.random.default_rng(seed).permutation(n) * 0.37 - n * 0.15
     return tc.tensor(values.reshape(shape))
+
+
+# Shape pairs for binary ops: broadcasting both ways, against 0-d, and equal shapes.
+BROADCAST_PAIRS = [
+    ((3, 1), (1, 4)),
+    ((4,), (2, 3, 4)),
+    ((), (2, 2)),
+    ((2, 2), ()),
+    ((2, 3), (2, 3)),
+    ((2, 1, 3), (4, 1)),
+]

@@ -103,6 +103,10 @@ def test_user_code_by_import_path(tmp_path, cfg_file, cli, monkeypatch):
     text = GOOD.split("model:")[0] + "model: {type: 'mymodels:Net', hidden: 5}\n" + \
         "loss:" + GOOD.split("loss:")[1]
     code, out, err = cli("check", cfg_file(text))
+    assert code == 2
+    assert "model.type: 'mymodels:Net' would import and run code from module 'mymodels'; " \
+           "pass --trust-code" in err
+    code, out, err = cli("check", cfg_file(text), "--trust-code")
     assert code == 0, err
     assert "Net" in out
 

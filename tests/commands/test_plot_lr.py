@@ -5,9 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from trainctl.commands.plot_lr import preview_config
+from trainctl.config import load_config
+from trainctl.config.lr_preview import schedule_curves
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def preview_config(path, epochs, steps_per_epoch):
+    return schedule_curves(load_config(path), epochs, steps_per_epoch)
+
+
 CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml"))
 
 

@@ -60,7 +60,7 @@ def test_to_cpu_is_a_no_op():
 @pytest.fixture
 def no_cupy(monkeypatch):
     """Make ``import cupy`` fail, whatever is installed."""
-    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "cupy", None)
     monkeypatch.setitem(sys.modules, "cupy", None)
 
 
@@ -128,7 +128,7 @@ def make_fake_cupy(count=2):
 @pytest.fixture
 def fake_cupy(monkeypatch):
     cupy = make_fake_cupy()
-    monkeypatch.setattr(backend, "_cupy", cupy)
+    monkeypatch.setattr(backend, "cupy", cupy)
     return cupy
 
 
@@ -188,10 +188,10 @@ def test_check_same_device_directly(fake_cupy):
 
 
 def test_missing_gpu_index_and_no_gpu(monkeypatch):
-    monkeypatch.setattr(backend, "_cupy", make_fake_cupy(count=2))
+    monkeypatch.setattr(backend, "cupy", make_fake_cupy(count=2))
     with pytest.raises(tc.DeviceError, match="only 2 CUDA GPU"):
         tc.ones(1).to("cuda:5")
-    monkeypatch.setattr(backend, "_cupy", make_fake_cupy(count=0))
+    monkeypatch.setattr(backend, "cupy", make_fake_cupy(count=0))
     with pytest.raises(tc.DeviceError, match="no CUDA GPU is visible"):
         tc.zeros(1, device="cuda")
 

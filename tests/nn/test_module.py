@@ -140,6 +140,32 @@ def test_to_dtype_keeps_parameter_identity():
         net.to(tc.int64)
 
 
+def test_to_goes_through_an_overridden_apply():
+    # PyTorch's contract: a module keeping a tensor outside its parameters and buffers converts
+    # it by overriding _apply, which to()/double()/cpu() call.
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.extra = tc.zeros(2)  # a plain attribute: neither parameter nor buffer
+
+        def _apply(self, fn, floating_only=False):
+            self.extra.data = fn(self.extra.data)
+            return super()._apply(fn, floating_only)
+
+    m = Holder().double()
+    assert m.extra.dtype == tc.float64 and m.lin.weight.dtype == tc.float64
+
+
+def test_pre_hook_replaces_args_and_a_hook_may_remove_itself():
+    lin = nn.Identity()
+    lin.register_forward_pre_hook(lambda m, args: args[0] * 2)  # a single value: wrapped
+    handles = []
+    handles.append(lin.register_forward_hook(lambda m, args, out: handles[0].remove()))
+    assert lin(tc.ones(2)).tolist() == [2.0, 2.0]
+    assert not lin._forward_hooks and len(lin._forward_pre_hooks) == 1
+
+
 def test_call_runs_forward_and_hooks():
     lin = nn.Linear(2, 2)
     calls = []

@@ -7,8 +7,8 @@ import pytest
 
 import trainctl as tc
 from tests.golden.fixtures import load_json, load_npz
+from trainctl.config.lr_preview import simulate_lr
 from trainctl.optim import lr_scheduler as S
-from trainctl.optim import simulate_lr
 
 SPEC = load_json("optim_schedulers.json")
 GOLD = load_npz("optim_schedulers.npz")

@@ -13,7 +13,7 @@ from trainctl.config.loader import safe_load
 from trainctl.training.callbacks import Callback, CheckpointSaver, EarlyStopping
 from trainctl.training.checkpoint import load_checkpoint, load_model_weights
 from trainctl.training.metrics import MAE, R2, RMSE, Accuracy, TopKAccuracy
-from trainctl.training.setup import build_run
+from trainctl.training.setup import build_run, trainer_arguments
 from trainctl.training.trainer import Interrupted, Trainer
 
 
@@ -38,14 +38,14 @@ def train(cfg, callbacks=(), state=None):
     parts = build_run(cfg)
     if state is not None:
         load_model_weights(parts.model, state["model"], "ckpt")
-    trainer = Trainer(cfg, parts, callbacks)
+    trainer = Trainer(**trainer_arguments(cfg, parts, callbacks))
     if state is not None:
-        trainer.load_state(state)
+        trainer.load_state_dict(state)
     return trainer, trainer.fit()
 
 
 def weights(trainer):
-    return {k: v.numpy().copy() for k, v in trainer.parts.model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in trainer.model.state_dict().items()}
 
 
 @pytest.mark.parametrize("stop_step", [3, 6, 10, 17])  # mid-epoch and at an epoch's end
@@ -53,7 +53,7 @@ def test_interrupt_and_resume_is_bit_identical(tmp_path, stop_step):
     cfg = config()
     full, _ = train(cfg)
 
-    saver = CheckpointSaver(tmp_path, cfg["checkpoint"], "val/loss", "min")
+    saver = CheckpointSaver(tmp_path, "val/loss", "min", extra={"config": dict(cfg)})
     with pytest.raises(Interrupted):
         train(cfg, [saver, InterruptAt(stop_step)])
     state = load_checkpoint(tmp_path / "checkpoints" / "last.safetensors")
@@ -89,11 +89,11 @@ def test_gradient_clipping_by_norm_bounds_every_step():
 
     class Record(Callback):
         def on_batch_end(self, trainer, loss, n):
-            grads = [p.grad.numpy() for p in trainer.parts.model.parameters()]
+            grads = [p.grad.numpy() for p in trainer.model.parameters()]
             norms.append(math.sqrt(sum(float((g.astype("float64") ** 2).sum()) for g in grads)))
 
     parts = build_run(cfg)
-    trainer = Trainer(cfg, parts, [Record()])
+    trainer = Trainer(**trainer_arguments(cfg, parts, [Record()]))
     original = parts.optimizer.step
 
     def checked_step(*args, **kwargs):
@@ -128,17 +128,17 @@ def test_reduce_lr_on_plateau_follows_its_monitor():
     cfg["scheduler"] = {"type": "ReduceLROnPlateau", "patience": 0, "factor": 0.5,
                         "interval": "epoch", "monitor": "val/loss"}
     trainer, _ = train(cfg)
-    assert trainer.parts.optimizer.param_groups[0]["lr"] == 0.0
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.0
     cfg["optimizer"]["lr"] = 1e-6  # too small to move val/loss by 1e-4: it plateaus
     trainer, _ = train(cfg)
-    assert trainer.parts.optimizer.param_groups[0]["lr"] < 1e-6
+    assert trainer.optimizer.param_groups[0]["lr"] < 1e-6
 
 
 def test_per_step_scheduler_interval():
     cfg = config(epochs=2)
     cfg["scheduler"] = {"type": "StepLR", "step_size": 3, "gamma": 0.5, "interval": "step"}
     trainer, _ = train(cfg)
-    assert trainer.parts.optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5 ** 4)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5 ** 4)
 
 
 def test_no_float64_in_a_training_step():
@@ -189,7 +189,7 @@ def test_plain_progress_prints_one_line_per_epoch():
     from trainctl.training.progress import PlainProgress
 
     lines = []
-    train(config(epochs=3), [PlainProgress(lines.append)])
+    train(config(epochs=3), [PlainProgress("tiny", lines.append)])
     epochs = [line for line in lines if line.startswith("epoch ")]
     assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
     assert all("val/loss" in line for line in epochs)

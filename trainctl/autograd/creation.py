@@ -12,12 +12,17 @@ import numbers
 import numpy
 
 from ..core import backend, dtypes
-from ..core.random import _generator
-from .tensor import Tensor
+from ..core.random import generator_for
+from .tensor import Tensor, copy_data, infer_numpy
 
 
-def _size(size) -> tuple:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+def size_tuple(size: tuple) -> tuple:
+    """The ``*size`` arguments of ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` as a tuple of ints.
+
+    Example:
+        >>> size_tuple((2, 3)), size_tuple(([2, 3],))
+        ((2, 3), (2, 3))
+    """
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     return tuple(int(s) for s in size)
@@ -34,55 +39,6 @@ def _finish(data, dtype, device, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_numpy(data) -> numpy.ndarray:
-    """Python data -> NumPy array with PyTorch's dtype inference."""
-    if isinstance(data, numpy.ndarray):
-        return data.copy()
-    if isinstance(data, numpy.generic):
-        return numpy.asarray(data)
-    if isinstance(data, bool):
-        return numpy.asarray(data, dtype=numpy.bool_)
-    if isinstance(data, numbers.Integral):
-        return numpy.asarray(data, dtype=numpy.int64)
-    if isinstance(data, numbers.Real):
-        return numpy.asarray(data, dtype=dtypes.get_default_dtype().numpy)
-    if isinstance(data, (list, tuple)):
-        array = numpy.asarray([_element(x) for x in data] if _has_tensors(data) else data)
-        kind = array.dtype.kind
-        if kind == "f":
-            return array.astype(dtypes.get_default_dtype().numpy)
-        if kind in "iu":
-            return array.astype(numpy.int64)
-        if kind == "b" or array.size == 0:
-            return array if kind == "b" else array.astype(dtypes.get_default_dtype().numpy)
-        raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} data")
-    raise TypeError(
-        f"tensor(): expected a number, a nested list, a NumPy array or a Tensor, "
-        f"got {type(data).__name__}"
-    )
-
-
-def _has_tensors(data) -> bool:
-    return any(isinstance(x, (Tensor, list, tuple)) for x in data) and _any_tensor(data)
-
-
-def _any_tensor(data) -> bool:
-    for x in data:
-        if isinstance(x, Tensor):
-            return True
-        if isinstance(x, (list, tuple)) and _any_tensor(x):
-            return True
-    return False
-
-
-def _element(x):
-    if isinstance(x, Tensor):
-        return numpy.asarray(x)
-    if isinstance(x, (list, tuple)):
-        return [_element(v) for v in x]
-    return x
-
-
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (number, nested list, NumPy array or Tensor).
 
@@ -92,13 +48,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         >>> tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
-    if isinstance(data, Tensor):
-        array = data.data.copy()
-    elif type(data).__module__.startswith("cupy"):
-        array = data.copy()
-    else:
-        array = _infer_numpy(data)
-    return _finish(array, dtype, device, requires_grad)
+    return _finish(copy_data(data), dtype, device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -131,9 +81,9 @@ def _filled(fill, size, dtype, device, requires_grad):
     xp = backend.array_module_for(dev)
     if dev.type == "cuda":
         with xp.cuda.Device(dev.index):
-            data = xp.full(_size(size), fill, dtype=dt.numpy)
+            data = xp.full(size_tuple(size), fill, dtype=dt.numpy)
     else:
-        data = xp.full(_size(size), fill, dtype=dt.numpy)
+        data = xp.full(size_tuple(size), fill, dtype=dt.numpy)
     return _finish(data, None, None, requires_grad)
 
 
@@ -155,7 +105,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value (float -> float32)."""
     if dtype is None:
-        dtype = _infer_numpy(fill_value).dtype
+        dtype = infer_numpy(fill_value).dtype
     return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
                    requires_grad)
 
@@ -230,19 +180,19 @@ def _float_sample(draw, size, dtype, device, requires_grad) -> Tensor:
     if not dt.is_floating_point:
         raise TypeError(f"random floats cannot have dtype {dt}")
     native = numpy.float32 if dt is dtypes.float32 else numpy.float64
-    sample = draw(_size(size), native).astype(dt.numpy, copy=False)
+    sample = draw(size_tuple(size), native).astype(dt.numpy, copy=False)
     return _finish(sample, None, device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    rng = _generator(generator)
+    rng = generator_for(generator)
     return _float_sample(lambda s, d: rng.random(s, dtype=d), size, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    rng = _generator(generator)
+    rng = generator_for(generator)
     return _float_sample(
         lambda s, d: rng.standard_normal(s, dtype=d), size, dtype, device, requires_grad
     )
@@ -256,13 +206,13 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None) 
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    data = _generator(generator).integers(low, high, size=tuple(size), dtype=numpy.int64)
+    data = generator_for(generator).integers(low, high, size=tuple(size), dtype=numpy.int64)
     return _finish(data, dtype, device, False)
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
-    data = _generator(generator).permutation(int(n)).astype(numpy.int64)
+    data = generator_for(generator).permutation(int(n)).astype(numpy.int64)
     return _finish(data, dtype, device, False)
 
 
@@ -283,7 +233,7 @@ def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
 
 def normal(mean, std, size, generator=None, dtype=None, device=None) -> Tensor:
     """Normal samples with the given mean and std (floats)."""
-    rng = _generator(generator)
+    rng = generator_for(generator)
     return _float_sample(
         lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, False
     )

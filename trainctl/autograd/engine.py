@@ -194,34 +194,50 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         >>> x.grad
         tensor([3., 5.])
     """
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
-        )
+    _refuse_create_graph(create_graph)
     if isinstance(tensors, Tensor):
         tensors, grad_tensors = [tensors], [grad_tensors]
     else:
         tensors = list(tensors)
         if grad_tensors is None or isinstance(grad_tensors, Tensor):
             grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    grads = _root_grads(tensors, grad_tensors, "backward(gradient=...) of that shape")
+    run_backward(tensors, grads, retain_graph=bool(retain_graph))
+
+
+def _refuse_create_graph(create_graph: bool) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
+        )
+
+
+def _root_grads(roots, gradients, hint: str) -> list:
+    """The seed gradients of a backward pass from ``roots``, one array per root.
+
+    ``backward()`` and ``autograd.grad()`` both start here. A root must require grad. A given
+    gradient is copied, cast to the root's dtype and must have its shape; None stands for an
+    implicit 1, which only a one-element root (a loss) can have: ``hint`` says what to pass
+    instead.
+    """
     grads = []
-    for i, (tensor, gradient) in enumerate(zip(tensors, grad_tensors)):
-        if not tensor._requires_grad:
+    for i, (root, gradient) in enumerate(zip(roots, gradients)):
+        if not root._requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        xp_data = tensor.data
+        data = root.data
         if gradient is None:
-            if xp_data.size != 1:
+            if data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {tuple(xp_data.shape)}: pass backward(gradient=...) of that shape"
+                    f"shape {tuple(data.shape)}: pass {hint}"
                 )
-            grads.append(_ones_like(xp_data))
+            grads.append(_ones_like(data))
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else gradient
-            grads.append(_as_grad_array(grad, xp_data))
-    run_backward(tensors, grads, retain_graph=bool(retain_graph))
+            grads.append(_as_grad_array(grad, data))
+    return grads
 
 
 def _ones_like(data):
@@ -257,10 +273,7 @@ def grad(
         >>> tc.autograd.grad((x * x).sum(), x)
         (tensor([2., 4.]),)
     """
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported by trainctl's engine"
-        )
+    _refuse_create_graph(create_graph)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -268,20 +281,7 @@ def grad(
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
-    root_grads = []
-    for out, g in zip(outputs, grad_outputs):
-        if not out._requires_grad:
-            raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
-            )
-        if g is None:
-            if out.data.size != 1:
-                raise RuntimeError(
-                    "grad can be implicitly created only for scalar outputs; pass grad_outputs"
-                )
-            root_grads.append(_ones_like(out.data))
-        else:
-            root_grads.append(_as_grad_array(g.data if isinstance(g, Tensor) else g, out.data))
+    root_grads = _root_grads(outputs, grad_outputs, "a gradient of that shape in grad_outputs")
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -298,8 +298,3 @@ def grad(
         else:
             results.append(Tensor._wrap(g))
     return tuple(results)
-
-
-def retain_grad_ref(tensor: Tensor):
-    """A weak reference so a node can fill its output's ``.grad`` without keeping it alive."""
-    return weakref.ref(tensor)

@@ -31,6 +31,7 @@ import numpy
 
 from ..core import backend
 from .grad_mode import STATE
+from .tensor import Tensor
 
 _generic = numpy.generic
 _new_tensor = object.__new__
@@ -104,7 +105,7 @@ class Function:
             else:
                 datas.append(x)
                 needs.append(False)
-        if backend._cupy is not None:
+        if backend.cupy is not None:
             backend.check_same_device(datas, cls.__name__)
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *datas, **params)
@@ -143,6 +144,3 @@ def _saved_versions(saved, inputs, result):
     if id(result.data) in ids:
         versions.append((weakref.ref(result), 0))
     return versions
-
-
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's names lazily)

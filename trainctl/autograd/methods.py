@@ -1,19 +1,26 @@
-"""Attach the ops to ``Tensor`` as methods and Python operators (``x.sum()``, ``a @ b``...).
+"""Attach the ops to ``Tensor`` as methods and Python operators (``x.sum()``, ``a @ b``...),
+and ``backward``.
 
-Kept apart from ``tensor.py`` so the Tensor class stays small and the op modules can import it.
+Kept apart from ``tensor.py`` so the Tensor class stays small and the op modules and the engine
+can import it without an import cycle.
 """
 
 from __future__ import annotations
 
 from ..core import backend, dtypes
+from . import creation, engine
 from .function import Function
-from .grad_mode import STATE
+from .ops import arithmetic as ar
 from .ops import comparison as cmp
-from .ops import elementwise as ew
 from .ops import indexing as ix
 from .ops import linalg as la
+from .ops import promotion as pr
 from .ops import reduction as red
+from .ops import selection as sel
 from .ops import shape as sh
+from .ops import softmax as sm
+from .ops import sorting as so
+from .ops import unary as un
 from .tensor import Tensor
 
 
@@ -43,7 +50,16 @@ def clone(self: Tensor, memory_format=None) -> Tensor:
     return Clone.apply(self)
 
 
-def _parse_to(args, kwargs):
+def parse_to(args: tuple, kwargs: dict):
+    """The ``(device, dtype)`` that ``to(*args, **kwargs)`` asks for, each None when not given.
+
+    ``Tensor.to`` and ``Module.to`` share it, so both read their arguments the same way. It pops
+    the keywords it knows from ``kwargs``.
+
+    Example:
+        >>> parse_to(("cpu",), {"dtype": "float64"})
+        ('cpu', 'float64')
+    """
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
@@ -55,8 +71,7 @@ def _parse_to(args, kwargs):
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
         elif isinstance(arg, (dtypes.dtype, type)) or (
-            isinstance(arg, str) and arg.removeprefix("torch.").removeprefix("trainctl.")
-            in dtypes._BY_NAME
+            isinstance(arg, str) and dtypes.is_dtype_name(arg)
         ):
             dtype = arg
         elif arg is not None and not isinstance(arg, bool):
@@ -70,10 +85,10 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
     Returns ``self`` when nothing changes (unless ``copy=True``), like PyTorch.
     """
     copy = bool(kwargs.get("copy", False))
-    device, dtype = _parse_to(args, kwargs)
+    device, dtype = parse_to(args, kwargs)
     out = self
     if dtype is not None:
-        out = ew.cast(out, dtypes.as_dtype(dtype).numpy)
+        out = pr.cast(out, dtypes.as_dtype(dtype).numpy)
     if device is not None:
         dev = backend.as_device(device)
         if dev != out.device:
@@ -111,12 +126,12 @@ def type_(self: Tensor, dtype=None, non_blocking: bool = False):
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
         dtype = _FROM_LEGACY.get(name, dtype)
-    return ew.cast(self, dtypes.as_dtype(dtype).numpy)
+    return pr.cast(self, dtypes.as_dtype(dtype).numpy)
 
 
 def _caster(np_name):
     def convert(self: Tensor, memory_format=None) -> Tensor:
-        return ew.cast(self, dtypes.as_dtype(np_name).numpy)
+        return pr.cast(self, dtypes.as_dtype(np_name).numpy)
 
     convert.__doc__ = f"Cast to {np_name}."
     return convert
@@ -124,38 +139,22 @@ def _caster(np_name):
 
 def _new(fill):
     def new(self: Tensor, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        from . import creation
-
         return creation.full(
-            creation._size(size), fill, dtype=dtype or self.dtype, device=device or self.device,
-            requires_grad=requires_grad,
+            creation.size_tuple(size), fill, dtype=dtype or self.dtype,
+            device=device or self.device, requires_grad=requires_grad,
         )
 
     return new
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from . import creation
-
     return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                            requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from . import creation
-
     return creation.full(size, fill_value, dtype=dtype or self.dtype,
                          device=device or self.device, requires_grad=requires_grad)
-
-
-def masked_fill_(self: Tensor, mask, value) -> Tensor:
-    """In place: set ``value`` where ``mask`` is true."""
-    self._check_inplace("masked_fill_")
-    m = mask.data if isinstance(mask, Tensor) else mask
-    xp = backend.get_array_module(self.data)
-    xp.copyto(self.data, xp.asarray(value.item() if isinstance(value, Tensor) else value,
-                                    dtype=self.data.dtype), where=m)
-    return self
 
 
 def _reflected(fn):
@@ -165,19 +164,20 @@ def _reflected(fn):
     return reflected
 
 
-def _inplace(method_name, out_of_place):
-    """``x += y``: in place, except when grad mode would need to record it (``x`` is inside a
-    graph, or ``y`` requires grad), where it rebinds ``x`` to the out-of-place result so the
-    gradients stay right. A leaf that requires grad still refuses, as in PyTorch."""
+def backward(self: Tensor, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
-    def inplace(self, other):
-        if STATE.enabled and (self.grad_fn is not None or (
-            not self._requires_grad and isinstance(other, Tensor) and other._requires_grad
-        )):
-            return out_of_place(self, other)
-        return getattr(self, method_name)(other)
+    ``gradient`` is required unless the tensor has one element. The graph is freed
+    afterwards unless ``retain_graph=True``.
 
-    return inplace
+    Example:
+        >>> import trainctl as tc
+        >>> x = tc.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+    engine.backward(self, gradient, retain_graph, create_graph)
 
 
 def _view(self: Tensor, *shape) -> Tensor:
@@ -188,35 +188,33 @@ def _view(self: Tensor, *shape) -> Tensor:
 
 _METHODS = {
     # arithmetic and operators
-    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow,
-    "subtract": ew.sub, "multiply": ew.mul, "divide": ew.div, "true_divide": ew.div,
-    "neg": ew.neg, "negative": ew.neg, "remainder": ew.remainder, "floor_divide": ew.floor_divide,
-    "__add__": ew.add, "__radd__": _reflected(ew.add),
-    "__sub__": ew.sub, "__rsub__": _reflected(ew.sub),
-    "__mul__": ew.mul, "__rmul__": _reflected(ew.mul),
-    "__truediv__": ew.div, "__rtruediv__": _reflected(ew.div),
-    "__floordiv__": ew.floor_divide, "__rfloordiv__": _reflected(ew.floor_divide),
-    "__mod__": ew.remainder, "__rmod__": _reflected(ew.remainder),
-    "__pow__": ew.pow, "__rpow__": _reflected(ew.pow),
+    "add": ar.add, "sub": ar.sub, "mul": ar.mul, "div": ar.div, "pow": ar.pow,
+    "subtract": ar.sub, "multiply": ar.mul, "divide": ar.div, "true_divide": ar.div,
+    "neg": ar.neg, "negative": ar.neg, "remainder": ar.remainder, "floor_divide": ar.floor_divide,
+    "__add__": ar.add, "__radd__": _reflected(ar.add),
+    "__sub__": ar.sub, "__rsub__": _reflected(ar.sub),
+    "__mul__": ar.mul, "__rmul__": _reflected(ar.mul),
+    "__truediv__": ar.div, "__rtruediv__": _reflected(ar.div),
+    "__floordiv__": ar.floor_divide, "__rfloordiv__": _reflected(ar.floor_divide),
+    "__mod__": ar.remainder, "__rmod__": _reflected(ar.remainder),
+    "__pow__": ar.pow, "__rpow__": _reflected(ar.pow),
     "__matmul__": la.matmul, "__rmatmul__": _reflected(la.matmul),
-    "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
-    "__iadd__": _inplace("add_", ew.add), "__isub__": _inplace("sub_", ew.sub),
-    "__imul__": _inplace("mul_", ew.mul), "__itruediv__": _inplace("div_", ew.div),
+    "__neg__": ar.neg, "__pos__": lambda self: self, "__abs__": un.abs,
     "__eq__": cmp.eq, "__ne__": cmp.ne, "__lt__": cmp.lt, "__le__": cmp.le,
     "__gt__": cmp.gt, "__ge__": cmp.ge,
     "__and__": cmp.logical_and, "__or__": cmp.logical_or, "__xor__": cmp.logical_xor,
     "__invert__": cmp.logical_not, "__getitem__": ix.getitem,
     # unary maths
-    "abs": ew.abs, "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "sqrt": ew.sqrt,
-    "rsqrt": ew.rsqrt, "sin": ew.sin, "cos": ew.cos, "tanh": ew.tanh, "sigmoid": ew.sigmoid,
-    "relu": ew.relu, "square": ew.square, "reciprocal": ew.reciprocal,
-    "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
-    "where": lambda self, condition, other: ew.where(condition, self, other),
-    # reductions
+    "abs": un.abs, "exp": un.exp, "log": un.log, "log1p": un.log1p, "sqrt": un.sqrt,
+    "rsqrt": un.rsqrt, "sin": un.sin, "cos": un.cos, "tanh": un.tanh, "sigmoid": un.sigmoid,
+    "relu": un.relu, "square": un.square, "reciprocal": un.reciprocal,
+    # element-wise selection
+    "clamp": sel.clamp, "clip": sel.clamp, "maximum": sel.maximum, "minimum": sel.minimum,
+    "where": lambda self, condition, other: sel.where(condition, self, other),
+    # reductions and the softmax family
     "sum": red.sum, "mean": red.mean, "prod": red.prod, "max": red.max, "min": red.min,
-    "amax": red.amax, "amin": red.amin, "var": red.var, "std": red.std,
-    "logsumexp": red.logsumexp, "norm": red.norm, "softmax": red.softmax,
-    "log_softmax": red.log_softmax,
+    "amax": red.amax, "amin": red.amin, "var": red.var, "std": red.std, "norm": red.norm,
+    "logsumexp": sm.logsumexp, "softmax": sm.softmax, "log_softmax": sm.log_softmax,
     # products
     "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "outer": la.outer, "dot": la.dot,
     # shapes
@@ -231,20 +229,24 @@ _METHODS = {
     "contiguous": lambda self, memory_format=None: self,
     # indexing
     "gather": ix.gather, "index_select": ix.index_select, "masked_fill": ix.masked_fill,
-    "masked_fill_": masked_fill_, "scatter": ix.scatter, "scatter_": ix.scatter_,
-    # comparisons and other non-differentiable ops
+    "scatter": ix.scatter, "scatter_": ix.scatter_,
+    # comparisons, logic and rounding
     "eq": cmp.eq, "ne": cmp.ne, "lt": cmp.lt, "le": cmp.le, "gt": cmp.gt, "ge": cmp.ge,
     "isclose": cmp.isclose, "allclose": cmp.allclose,
     "equal": cmp.equal, "logical_and": cmp.logical_and, "logical_or": cmp.logical_or,
     "logical_xor": cmp.logical_xor, "logical_not": cmp.logical_not,
     "sign": cmp.sign, "floor": cmp.floor, "ceil": cmp.ceil, "round": cmp.round,
     "trunc": cmp.trunc, "isnan": cmp.isnan, "isinf": cmp.isinf, "isfinite": cmp.isfinite,
-    "argmax": cmp.argmax, "argmin": cmp.argmin, "all": cmp.all, "any": cmp.any,
-    "sort": cmp.sort, "argsort": cmp.argsort, "topk": cmp.topk, "unique": cmp.unique,
-    "nonzero": cmp.nonzero, "bincount": cmp.bincount,
+    "all": cmp.all, "any": cmp.any,
+    # sorting, searching and counting
+    "argmax": so.argmax, "argmin": so.argmin,
+    "sort": so.sort, "argsort": so.argsort, "topk": so.topk, "unique": so.unique,
+    "nonzero": so.nonzero, "bincount": so.bincount,
+    # the backward engine
+    "backward": backward,
     # conversion
     "clone": clone, "to": to, "cpu": cpu, "cuda": cuda, "type": type_,
-    "type_as": lambda self, other: ew.cast(self, other.data.dtype),
+    "type_as": lambda self, other: pr.cast(self, other.data.dtype),
     "float": _caster("float32"), "double": _caster("float64"), "half": _caster("float16"),
     "long": _caster("int64"), "int": _caster("int32"), "short": _caster("int16"),
     "bool": _caster("bool"), "byte": _caster("uint8"),

@@ -1,8 +1,10 @@
 """``Tensor``: an n-dimensional array that can record the ops applied to it for backward.
 
 A tensor wraps one array of the array module (``numpy.ndarray`` or ``cupy.ndarray``) in ``.data``.
-Ops (see ``autograd/ops``) are attached as methods and operators in ``methods.py``; this file holds
-the state, the small accessors, in-place updates and the link to the backward engine.
+This file holds the state, the small accessors, the links into the graph (``detach``, hooks,
+``retain_grad``) and how Python data becomes an array (PyTorch's dtype inference, shared by
+``Tensor(data)`` and ``tc.tensor``). Ops and ``backward`` are attached in ``methods.py``, in-place
+updates in ``inplace.py``: this module imports neither, so every op module can import it.
 
 Example:
     >>> import trainctl as tc
@@ -14,6 +16,9 @@ Example:
 """
 
 from __future__ import annotations
+
+import numbers
+import weakref
 
 import numpy
 
@@ -54,16 +59,16 @@ class Tensor:
     """A multi-dimensional array with autograd. Create tensors with ``tc.tensor``, ``tc.zeros``...
 
     ``Tensor(data)`` and ``Tensor(*sizes)`` follow PyTorch's legacy constructor (float32).
+    Ops, ``backward`` (``methods.py``) and in-place updates (``inplace.py``) are attached when
+    :mod:`trainctl.autograd` is imported, which happens before any use of this module.
     """
 
     __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, *args, requires_grad: bool = False):
-        from .creation import tensor as make
-
         if len(args) == 1 and not isinstance(args[0], int):
-            data = make(args[0], dtype=dtypes.get_default_dtype()).data
+            data = copy_data(args[0]).astype(dtypes.get_default_dtype().numpy, copy=False)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
             data = numpy.zeros(tuple(shape), dtype=dtypes.get_default_dtype().numpy)
@@ -158,10 +163,6 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
-
-    @property
-    def _version_counter(self) -> int:
-        return self._version
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, force: bool = False) -> numpy.ndarray:
@@ -270,9 +271,8 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        from .engine import retain_grad_ref
-
-        self.grad_fn.retain = retain_grad_ref(self)
+        # A weak reference: the node fills its output's .grad without keeping the output alive.
+        self.grad_fn.retain = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
@@ -298,16 +298,9 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
-
-        ``gradient`` is required unless the tensor has one element. The graph is freed
-        afterwards unless ``retain_graph=True``.
-        """
-        _engine.backward(self, gradient, retain_graph, create_graph)
-
-    # ----------------------------------------------------------------- in-place updates
     def _check_inplace(self, op: str) -> None:
+        """Mark an in-place change of ``data``: refused where grad mode would need to record it,
+        else counted in ``_version`` so backward can tell a saved array has changed."""
         if STATE.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -320,100 +313,76 @@ class Tensor:
             )
         self._version += 1
 
-    def _operand(self, other):
-        if isinstance(other, Tensor):
-            if other._requires_grad and STATE.enabled:
-                # PyTorch would record the update; dropping the gradient silently is worse.
-                raise RuntimeError(
-                    "in-place update with a tensor that requires grad is not recorded for "
-                    "backward: write it out of place (a = a + b) or wrap it in tc.no_grad()"
-                )
-            return other.data
-        if isinstance(other, numpy.generic):
-            return other.item()
-        return other
 
-    def add_(self, other, alpha=1) -> Tensor:
-        """In place: ``self += alpha * other``."""
-        self._check_inplace("add_")
-        other = self._operand(other)
-        self.data += other if alpha == 1 else other * alpha
-        return self
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("sub_")
-        other = self._operand(other)
-        self.data -= other if alpha == 1 else other * alpha
-        return self
-
-    def mul_(self, other) -> Tensor:
-        self._check_inplace("mul_")
-        self.data *= self._operand(other)
-        return self
-
-    def div_(self, other) -> Tensor:
-        self._check_inplace("div_")
-        self.data /= self._operand(other)
-        return self
-
-    def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value) -> Tensor:
-        self._check_inplace("fill_")
-        self.data[...] = self._operand(value)
-        return self
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast to this shape, cast to this dtype and device) into self."""
-        self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        src = backend.to_device(backend.get_array_module(src).asarray(src), self.device)
-        self.data[...] = src
-        return self
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        self._check_inplace("clamp_")
-        xp = backend.get_array_module(self.data)
-        xp.clip(self.data, self._operand(min), self._operand(max), out=self.data)
-        return self
-
-    clip_ = clamp_
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        """Fill with samples from U(a, b) drawn from trainctl's seeded generator."""
-        from ..core.random import _generator
-
-        self._check_inplace("uniform_")
-        sample = _generator(generator).uniform(a, b, self.data.shape)
-        self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
-        return self
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        """Fill with samples from N(mean, std**2) drawn from trainctl's seeded generator."""
-        from ..core.random import _generator
-
-        self._check_inplace("normal_")
-        sample = _generator(generator).normal(mean, std, self.data.shape)
-        self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
-        return self
-
-    def __setitem__(self, key, value) -> None:
-        if STATE.enabled and isinstance(value, Tensor) and value._requires_grad:
-            # PyTorch would record the copy; here it would silently drop the gradient.
-            raise RuntimeError(
-                "__setitem__: the assigned value requires grad, but item assignment is not "
-                "recorded for backward; build the result with tc.cat, tc.stack or tc.where "
-                "(or assign under tc.no_grad() to copy the values only)"
-            )
-        self._check_inplace("__setitem__")
-        if isinstance(key, Tensor):
-            key = key.data
-        elif isinstance(key, tuple):
-            key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
-        self.data[key] = self._operand(value)
+# ----------------------------------------------------------------- Python data -> array
 
 
-from . import engine as _engine  # noqa: E402  (engine imports this module)
+def copy_data(data):
+    """A new array holding a copy of ``data`` (a number, nested list, NumPy or CuPy array or
+    Tensor), typed by PyTorch's inference: Python floats become the default float dtype, ints
+    int64, bools bool; an array keeps its dtype.
+
+    Example:
+        >>> copy_data([[1, 2], [3, 4]]).dtype
+        dtype('int64')
+    """
+    if isinstance(data, Tensor):
+        return data.data.copy()
+    if type(data).__module__.startswith("cupy"):
+        return data.copy()
+    return infer_numpy(data)
+
+
+def infer_numpy(data) -> numpy.ndarray:
+    """Python data (a number, nested list or NumPy array) -> a new NumPy array, with PyTorch's
+    dtype inference (see :func:`copy_data`).
+
+    Example:
+        >>> infer_numpy([1.0, 2]).dtype, infer_numpy(True).dtype
+        (dtype('float32'), dtype('bool'))
+    """
+    if isinstance(data, numpy.ndarray):
+        return data.copy()
+    if isinstance(data, numpy.generic):
+        return numpy.asarray(data)
+    if isinstance(data, bool):
+        return numpy.asarray(data, dtype=numpy.bool_)
+    if isinstance(data, numbers.Integral):
+        return numpy.asarray(data, dtype=numpy.int64)
+    if isinstance(data, numbers.Real):
+        return numpy.asarray(data, dtype=dtypes.get_default_dtype().numpy)
+    if isinstance(data, (list, tuple)):
+        array = numpy.asarray([_element(x) for x in data] if _has_tensors(data) else data)
+        kind = array.dtype.kind
+        if kind == "f":
+            return array.astype(dtypes.get_default_dtype().numpy)
+        if kind in "iu":
+            return array.astype(numpy.int64)
+        if kind == "b" or array.size == 0:
+            return array if kind == "b" else array.astype(dtypes.get_default_dtype().numpy)
+        raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} data")
+    raise TypeError(
+        f"tensor(): expected a number, a nested list, a NumPy array or a Tensor, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _has_tensors(data) -> bool:
+    return any(isinstance(x, (Tensor, list, tuple)) for x in data) and _any_tensor(data)
+
+
+def _any_tensor(data) -> bool:
+    for x in data:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and _any_tensor(x):
+            return True
+    return False
+
+
+def _element(x):
+    if isinstance(x, Tensor):
+        return numpy.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return [_element(v) for v in x]
+    return x

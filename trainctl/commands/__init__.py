@@ -1,1 +1,6 @@
-"""The work behind each CLI command (kept out of cli.py so ``--help`` imports nothing heavy)."""
+"""One module per CLI command: parse arguments -> call the library -> print. Exit codes:"""
+
+EXIT_OK = 0
+EXIT_INTERNAL_ERROR = 1  # a bug in trainctl
+EXIT_USER_ERROR = 2  # bad config, data, checkpoint or argument (a TrainctlError)
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM; a resumable checkpoint was saved

@@ -1,4 +1,4 @@
-"""``trainctl list [KIND]``: the components a config can name."""
+"""``trainctl list [KIND]``: the components a config can name, from the one registry."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from ..core.errors import ConfigError
 
 
 def run_list(kind: str | None) -> None:
+    from .. import training  # noqa: F401  (registers the metrics and callbacks)
+
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
     console = Console()

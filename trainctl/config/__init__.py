@@ -15,17 +15,19 @@ from ..core.errors import ConfigError
 from . import schema
 from .loader import Sources, apply_override, config_error, key_path, load_with_bases
 
-__all__ = ["Config", "load_config", "resolve", "config_error", "key_path"]
+__all__ = ["Config", "config_changes", "config_error", "key_path", "load_config", "resolve"]
 
 
 class Config(dict):
-    """A validated config: a plain dict of sections plus ``.sources`` (where each value came from)
-    and ``.path`` (the file it was loaded from)."""
+    """A validated config: a plain dict of sections plus ``.sources`` (where each value came from),
+    ``.path`` (the file it was loaded from) and ``.trust_code`` (whether components named by
+    import path, ``type: "pkg.mod:Name"``, may be imported)."""
 
-    def __init__(self, data: dict, sources: Sources, path: Path | None):
+    def __init__(self, data: dict, sources: Sources, path: Path | None, trust_code: bool = False):
         super().__init__(data)
         self.sources = sources
         self.path = path
+        self.trust_code = trust_code
 
     def error(self, path, message: str) -> ConfigError:
         """A ConfigError naming file, line and key for the value at ``path``."""
@@ -34,18 +36,25 @@ class Config(dict):
     def where(self, path) -> str:
         return self.sources.where(path)
 
+    def to_yaml(self) -> str:
+        """The resolved config as YAML: a valid config file itself (what a run saves)."""
+        import yaml
 
-def load_config(path, overrides=()) -> Config:
+        return yaml.safe_dump(dict(self), sort_keys=False)
+
+
+def load_config(path, overrides=(), trust_code: bool = False) -> Config:
     """Load, merge (``base:``), override (``--set``), validate and resolve one config file."""
     path = Path(path)
     data, sources = load_with_bases(path)
     for text in overrides:
         apply_override(data, sources, text)
     data.setdefault("name", path.stem)
-    return resolve(data, sources, path)
+    return resolve(data, sources, path, trust_code)
 
 
-def resolve(data: dict, sources: Sources | None = None, path: Path | None = None) -> Config:
+def resolve(data: dict, sources: Sources | None = None, path: Path | None = None,
+            trust_code: bool = False) -> Config:
     """Validate a config held as plain data and fill in defaults."""
     sources = sources or Sources({(): str(path or "<config>")})
     if not isinstance(data, dict):
@@ -75,7 +84,7 @@ def resolve(data: dict, sources: Sources | None = None, path: Path | None = None
             value = field.check(spec.get(key), sources, (section, key))
             spec[key] = field.default if value is None else value
         out[section] = spec
-    return Config(out, sources, path)
+    return Config(out, sources, path, trust_code)
 
 
 def _check_device(value: str, sources: Sources) -> str:
@@ -90,9 +99,11 @@ def _check_device(value: str, sources: Sources) -> str:
 
 def _check_train(values: dict, sources: Sources) -> dict:
     train = schema.check_fields(values, schema.TRAIN, sources, ("train",))
-    for i, metric in enumerate(train["metrics"]):
-        if not isinstance(metric, str):
-            raise config_error(sources, ("train", "metrics", i), "expected a metric name")
+    for key, what in (("metrics", "metric"), ("callbacks", "callback")):
+        for i, item in enumerate(train[key]):
+            if not isinstance(item, str) and not (isinstance(item, dict) and "type" in item):
+                raise config_error(sources, ("train", key, i),
+                                   f"expected a {what} name or {{type: NAME, ...arguments}}")
     clip = train["grad_clip"]
     if clip is not None:
         clip = schema.check_fields(clip, schema.GRAD_CLIP, sources, ("train", "grad_clip"))
@@ -105,3 +116,28 @@ def _check_train(values: dict, sources: Sources) -> dict:
         train["early_stopping"] = schema.check_fields(
             train["early_stopping"], schema.EARLY_STOPPING, sources, ("train", "early_stopping"))
     return train
+
+
+def _flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, list):
+        items = enumerate(obj)
+    else:
+        return {prefix: obj}
+    out = {}
+    for k, v in items:
+        out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    return out
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    """Dotted keys whose values differ between two resolved configs (the run name excluded).
+
+    Example:
+        >>> config_changes({"optimizer": {"lr": 0.1}}, {"optimizer": {"lr": 0.2}})
+        ['optimizer.lr']
+    """
+    a, b = _flatten(old), _flatten(new)
+    return sorted(k for k in set(a) | set(b)
+                  if k != "name" and a.get(k, "<unset>") != b.get(k, "<unset>"))

@@ -1,10 +1,16 @@
-"""From a validated config to objects: model, loss, optimizer, scheduler, datasets.
+"""From a validated config to objects: model, loss, optimizer, scheduler, datasets, metrics.
 
 One builder for every component: ``{type: Name, ...arguments}`` is looked up in the registry of
 its kind, its keys are checked against the constructor's signature (unknown argument with a
 did-you-mean, missing required argument, wrong type) BEFORE the constructor runs, nested components
 are built recursively, and anything the constructor rejects (``lr < 0``) comes back as a
-ConfigError naming file, line and key.
+ConfigError naming file, line and key. Code named by import path (``type: "pkg.mod:Name"``) is
+imported only when the config was loaded with ``trust_code=True``.
+
+What differs between kinds lives in this file's per-kind functions, and nowhere else: the
+optimizer gets its parameter groups, the scheduler its optimizer, steps per epoch (for schedulers
+that take ``steps_per_epoch``, like ``OneCycleLR``) and its config-only keys ``interval`` and
+``monitor`` (see :class:`Schedule`).
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import difflib
 import fnmatch
 import importlib
 import inspect
+import math
+from dataclasses import dataclass
 
-from ..core.errors import ConfigError, DataError, TrainctlError
+from ..core.errors import ConfigError, TrainctlError
 from . import Config
 from .registry import registry
 
@@ -28,27 +36,31 @@ NESTED = {
 }
 
 
-def resolve_type(name, kind: str, cfg: Config, path, trust_code: bool = True):
-    """The class or function a ``type:`` names: a registered name or ``"pkg.module:Name"``."""
+def resolve_type(name, kind: str, cfg: Config, path, bare: bool = False):
+    """The class or function a ``type:`` names: a registered name or ``"pkg.module:Name"``.
+
+    Errors point at ``path.type``, or at ``path`` itself for a ``bare`` name (``- accuracy``).
+    """
+    where = tuple(path) if bare else (*path, "type")
     if not isinstance(name, str):
-        raise cfg.error((*path, "type"), f"expected a {kind} name, got {name!r}")
+        raise cfg.error(where, f"expected a {kind} name, got {name!r}")
     if ":" not in name:
         try:
             return registry(kind).get(name)
         except ConfigError as e:
-            raise cfg.error((*path, "type"), str(e)) from None
-    if not trust_code:
-        raise cfg.error((*path, "type"),
-                        f"{name!r} imports user code; rebuilding it from a checkpoint needs "
-                        "--trust-code")
+            raise cfg.error(where, str(e)) from None
+    if not cfg.trust_code:
+        raise cfg.error(where,
+                        f"{name!r} would import and run code from module "
+                        f"{name.partition(':')[0]!r}; pass --trust-code if you trust it")
     module_name, _, attr = name.partition(":")
     try:
         module = importlib.import_module(module_name)
         return getattr(module, attr)
     except ImportError as e:
-        raise cfg.error((*path, "type"), f"cannot import {module_name!r}: {e}") from None
+        raise cfg.error(where, f"cannot import {module_name!r}: {e}") from None
     except AttributeError:
-        raise cfg.error((*path, "type"), f"module {module_name!r} has no {attr!r}") from None
+        raise cfg.error(where, f"module {module_name!r} has no {attr!r}") from None
 
 
 def _signature(obj):
@@ -77,6 +89,8 @@ def _expected_type(param):
     from_annotation = _from_annotation(param.annotation)
     if from_annotation is not None:
         return from_annotation
+    if param.annotation is not param.empty:
+        return None  # a union or container annotation says more than the default's type
     default = param.default
     if default is param.empty or default is None:
         return None
@@ -92,6 +106,8 @@ def _expected_type(param):
 
 
 def _check_value(value, param, cfg: Config, path):
+    if isinstance(param.default, tuple) and isinstance(value, list):
+        value = tuple(value)  # YAML has no tuples: betas: [0.9, 0.99]
     expected = _expected_type(param)
     if expected is None or value is None:
         return value
@@ -103,20 +119,24 @@ def _check_value(value, param, cfg: Config, path):
         if (int, float) == expected:
             names = "a number"
         raise cfg.error(path, f"expected {names}, got {type(value).__name__} {value!r}")
-    if isinstance(param.default, tuple) and isinstance(value, list):
-        return tuple(value)
     return value
 
 
 def build_component(spec, kind: str, cfg: Config, path, inject: dict | None = None,
-                    trust_code: bool = True):
-    """Build ``{type: Name, ...}`` of registry ``kind``; ``inject`` adds runtime arguments."""
+                    defaults: dict | None = None):
+    """Build ``{type: Name, ...}`` (or just ``Name``) of registry ``kind``.
+
+    ``inject`` adds runtime arguments the config cannot give (the optimizer of a scheduler),
+    passed only when the constructor takes them and inherited by nested components; ``defaults``
+    are used for arguments the constructor takes and the config leaves out.
+    """
     path = tuple(path)
-    if isinstance(spec, str):
+    bare = isinstance(spec, str)
+    if bare:
         spec = {"type": spec}
     if not isinstance(spec, dict) or "type" not in spec:
         raise cfg.error(path, f"expected a {kind} like {{type: Name, ...arguments}}")
-    factory = resolve_type(spec["type"], kind, cfg, path, trust_code)
+    factory = resolve_type(spec["type"], kind, cfg, path, bare)
     name = spec["type"]
     args = {k: v for k, v in spec.items() if k != "type"}
     inject = dict(inject or {})
@@ -124,14 +144,18 @@ def build_component(spec, kind: str, cfg: Config, path, inject: dict | None = No
     params = dict(sig.parameters) if sig else {}
     takes_var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
     var_positional = next((p for p in params.values() if p.kind == p.VAR_POSITIONAL), None)
+    nested_inject = inject
     inject = {k: v for k, v in inject.items() if k in params or takes_var_kw}
+    for key, value in (defaults or {}).items():
+        if key in params and key not in args:
+            args[key] = value
 
     kwargs, positional = {}, []
     for key, value in args.items():
         sub = (*path, key)
         nested_kind = NESTED.get((kind, key))
         if nested_kind is not None:
-            value = _build_nested(value, nested_kind, cfg, sub, inject, trust_code)
+            value = _build_nested(value, nested_kind, cfg, sub, nested_inject)
         if key == "layers" and var_positional is not None and "layers" not in params:
             positional = list(value) if isinstance(value, list) else [value]
             continue
@@ -183,35 +207,35 @@ def _blamed_key(message: str, args: dict, path):
     return (*path, by_value[0]) if len(by_value) == 1 else path
 
 
-def _build_nested(value, kind, cfg, path, inject, trust_code):
+def _build_nested(value, kind, cfg, path, inject):
     if isinstance(value, list):
-        return [_build_nested(v, kind, cfg, (*path, i), inject, trust_code)
-                for i, v in enumerate(value)]
+        return [_build_nested(v, kind, cfg, (*path, i), inject) for i, v in enumerate(value)]
     if isinstance(value, (dict, str)):
-        return build_component(value, kind, cfg, path, inject, trust_code)
+        return build_component(value, kind, cfg, path, inject)
     return value
 
 
 # ---------------------------------------------------------------------------- sections
 
 
-def build_model(cfg: Config, trust_code: bool = True):
+def build_model(cfg: Config):
     """The model of ``cfg['model']``."""
-    return build_component(cfg["model"], "model", cfg, ("model",), trust_code=trust_code)
+    return build_component(cfg["model"], "model", cfg, ("model",))
 
 
 def build_loss(cfg: Config):
+    """The loss of ``cfg['loss']``."""
     return build_component(cfg["loss"], "loss", cfg, ("loss",))
 
 
-def parameter_groups(model, rules, cfg: Config):
-    """Split the model's parameters by ``optimizer.param_groups`` rules (first match wins).
+def parameter_groups(named_parameters, rules, cfg: Config):
+    """Split ``(name, parameter)`` pairs by ``optimizer.param_groups`` rules (first match wins).
 
     Each rule is ``{params: PATTERN or [PATTERNS], ...hyperparameters}``, matched against the
-    parameter names of ``model.named_parameters()`` with shell wildcards; parameters no rule
-    matches form the first group, with the optimizer's own settings.
+    parameter names with shell wildcards; parameters no rule matches form the first group, with
+    the optimizer's own settings.
     """
-    named = list(model.named_parameters())
+    named = list(named_parameters)
     if not rules:
         return [p for _, p in named]
     assigned = [[] for _ in rules]
@@ -235,27 +259,59 @@ def parameter_groups(model, rules, cfg: Config):
     return groups
 
 
-def build_optimizer(cfg: Config, model):
-    spec = dict(cfg["optimizer"])
-    rules = spec.pop("param_groups", None) or []
+def param_group_rules(cfg: Config) -> list[dict]:
+    """The checked ``optimizer.param_groups`` rules ([] when there are none)."""
+    rules = cfg["optimizer"].get("param_groups") or []
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict) or "params" not in rule:
             raise cfg.error(("optimizer", "param_groups", i),
                             "expected {params: 'pattern', ...hyperparameters}")
-    groups = parameter_groups(model, rules, cfg)
+    return rules
+
+
+def build_optimizer(cfg: Config, named_parameters):
+    """The optimizer of ``cfg['optimizer']`` over ``(name, parameter)`` pairs, with the
+    ``param_groups`` rules applied."""
+    groups = parameter_groups(named_parameters, param_group_rules(cfg), cfg)
+    spec = {k: v for k, v in cfg["optimizer"].items() if k != "param_groups"}
     return build_component(spec, "optimizer", cfg, ("optimizer",), inject={"params": groups})
 
 
-def build_scheduler(cfg: Config, optimizer, steps_per_epoch: int | None = None):
-    """The LR scheduler, or None. ``interval``/``monitor`` stay in the config for the trainer."""
+@dataclass
+class Schedule:
+    """A built LR scheduler and how a training loop steps it.
+
+    ``interval`` is ``"epoch"`` or ``"step"``; ``monitor`` is the metric fed to a scheduler that
+    needs one (``ReduceLROnPlateau``, stepped once per epoch with its value), else None.
+    """
+
+    scheduler: object
+    interval: str = "epoch"
+    monitor: str | None = None
+
+
+def build_scheduler(cfg: Config, optimizer, steps_per_epoch: int,
+                    default_monitor: str = "val/loss") -> Schedule | None:
+    """The ``scheduler`` section as a :class:`Schedule`, or None when there is none.
+
+    Schedulers that take ``steps_per_epoch`` (``OneCycleLR``) get it unless the config gives it.
+    """
     spec = cfg["scheduler"]
     if spec is None:
         return None
-    spec = {k: v for k, v in spec.items() if k not in ("interval", "monitor")}
-    inject = {"optimizer": optimizer}
-    if steps_per_epoch is not None and spec.get("type") == "OneCycleLR" and "epochs" in spec:
-        spec.setdefault("steps_per_epoch", steps_per_epoch)
-    return build_component(spec, "scheduler", cfg, ("scheduler",), inject=inject)
+    args = {k: v for k, v in spec.items() if k not in ("interval", "monitor")}
+    scheduler = build_component(args, "scheduler", cfg, ("scheduler",),
+                                inject={"optimizer": optimizer},
+                                defaults={"steps_per_epoch": steps_per_epoch})
+    needs_metric = isinstance(scheduler, _plateau_class())
+    return Schedule(scheduler, spec["interval"],
+                    (spec["monitor"] or default_monitor) if needs_metric else None)
+
+
+def _plateau_class():
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    return ReduceLROnPlateau
 
 
 def build_dataset(cfg: Config, split: str, download: bool | None = None):
@@ -269,44 +325,22 @@ def build_dataset(cfg: Config, split: str, download: bool | None = None):
     return build_component(spec, "dataset", cfg, ("data", split))
 
 
-def example_batch(cfg: Config, size: int = 2):
-    """``(x, y, note)``: a small training batch for dry runs, never downloading anything.
-
-    When the dataset's files are not there yet (e.g. ``download: true`` and no run so far), a
-    dataset class that declares ``sample_shape`` (and ``num_classes``) stands in with zeros, and
-    ``note`` says so.
-    """
-    from ..autograd import creation
-    from ..core import dtypes
-
-    try:
-        dataset = build_dataset(cfg, "train", download=False)
-    except DataError as e:
-        factory = resolve_type(cfg["data"]["train"]["type"], "dataset", cfg, ("data", "train"))
-        shape = getattr(factory, "sample_shape", None)
-        if shape is None:
-            raise
-        x = creation.zeros((size, *shape))
-        y = creation.zeros(size, dtype=dtypes.int64)
-        return x, y, f"data files are not there yet, so zeros of the dataset's sample shape " \
-                     f"{list(shape)} stood in ({e})"
-    if len(dataset) == 0:
-        raise cfg.error(("data", "train"), "the training dataset is empty")
-    from ..data import default_collate
-
-    batch = default_collate([dataset[i] for i in range(min(size, len(dataset)))])
-    if isinstance(batch, (list, tuple)):
-        return batch[0], (batch[1] if len(batch) > 1 else None), None
-    return batch, None, None
+def validation_size(cfg: Config, n_samples: int) -> int:
+    """How many of ``n_samples`` training samples ``data.val_split`` holds out (0 without it)."""
+    fraction = cfg["data"]["val_split"]
+    if fraction is None:
+        return 0
+    n_val = int(round(n_samples * fraction))
+    if n_val < 1 or n_val >= n_samples:
+        raise cfg.error(("data", "val_split"),
+                        f"holds out {n_val} of {n_samples} samples; choose a fraction that "
+                        "leaves both parts non-empty")
+    return n_val
 
 
-def example_dataset_size(cfg: Config) -> int | None:
-    """Number of training samples (after ``val_split``) if the data can be read without
-    downloading, else None."""
-    try:
-        dataset = build_dataset(cfg, "train", download=False)
-    except DataError:
-        return None
-    split = cfg["data"]["val_split"]
-    n = len(dataset)
-    return n - int(round(n * split)) if split else n
+def steps_per_epoch(cfg: Config, n_train: int) -> int:
+    """Optimizer steps in one epoch over ``n_train`` samples (batches, then accumulation)."""
+    data = cfg["data"]
+    batches = (n_train // data["batch_size"] if data["drop_last"]
+               else math.ceil(n_train / data["batch_size"]))
+    return max(1, math.ceil(batches / cfg["train"]["accumulate_grad_batches"]))

@@ -1,79 +1,59 @@
-"""Registers every built-in component under its PyTorch name (run on first registry lookup).
+"""Registers the library's components under their PyTorch names (run on first registry lookup).
 
-Layers and models, losses, optimizers, schedulers, datasets, transforms and metrics are found by
-walking their packages, so a new layer written in ``trainctl/nn/modules`` is nameable in a config
-without touching this file.
+Layers and models, losses, optimizers, schedulers, datasets and transforms are found by walking
+their packages, so a new layer written in ``trainctl/nn/modules`` is nameable in a config without
+touching this file. Metrics and callbacks live above this layer and register themselves (see
+``registry.py``).
 """
 
 from __future__ import annotations
 
 import inspect
 
-from .registry import REGISTRIES
 
-
-def _classes(namespace, base):
-    for name in dir(namespace):
+def _subclasses(namespace, bases, names=None):
+    """(name, class) for every public class of ``namespace`` derived from one of ``bases``."""
+    for name in names if names is not None else dir(namespace):
         obj = getattr(namespace, name)
-        if inspect.isclass(obj) and issubclass(obj, base) and obj is not base:
-            if not name.startswith("_"):
-                yield name, obj
+        if (not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, bases)
+                and obj not in bases):
+            yield name, obj
 
 
-def _register_nn():
+def _nn():
     from .. import nn
     from ..nn import models
 
-    for name, cls in _classes(nn, nn.Module):
-        kind = "loss" if name.endswith("Loss") else "model"
-        REGISTRIES[kind].add(name, cls)
-    for name, cls in _classes(models, nn.Module):
-        REGISTRIES["model"].add(name, cls)
+    for name, cls in _subclasses(nn, (nn.Module,)):
+        yield ("loss" if name.endswith("Loss") else "model"), name, cls
+    for name, cls in _subclasses(models, (nn.Module,)):
+        yield "model", name, cls
 
 
-def _register_optim():
+def _optim():
     from .. import optim
+    from ..optim import lr_scheduler
 
-    base = getattr(optim, "Optimizer", None)
-    if base is not None:
-        for name, cls in _classes(optim, base):
-            REGISTRIES["optimizer"].add(name, cls)
-    sched = getattr(optim, "lr_scheduler", None)
-    if sched is not None:
-        bases = tuple(b for b in (getattr(sched, "LRScheduler", None),
-                                  getattr(sched, "ReduceLROnPlateau", None)) if b is not None)
-        for name in dir(sched):
-            obj = getattr(sched, name)
-            if (inspect.isclass(obj) and bases and issubclass(obj, bases)
-                    and name not in ("LRScheduler", "_LRScheduler") and not name.startswith("_")):
-                REGISTRIES["scheduler"].add(name, obj)
+    for name, cls in _subclasses(optim, (optim.Optimizer,)):
+        yield "optimizer", name, cls
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    for name, cls in _subclasses(lr_scheduler, bases):
+        yield "scheduler", name, cls
+    yield "scheduler", "ReduceLROnPlateau", lr_scheduler.ReduceLROnPlateau
 
 
-def _register_data():
+def _data():
     from .. import data
+    from ..data import transforms
 
-    base = getattr(data, "Dataset", None)
-    if base is not None:
-        for name, cls in _classes(data, base):
-            REGISTRIES["dataset"].add(name, cls)
-    transforms = getattr(data, "transforms", None)
-    if transforms is not None:
-        for name in getattr(transforms, "__all__", dir(transforms)):
-            obj = getattr(transforms, name)
-            if inspect.isclass(obj) and not name.startswith("_"):
-                REGISTRIES["transform"].add(name, obj)
+    for name, cls in _subclasses(data, (data.Dataset,)):
+        yield "dataset", name, cls
+    for name, cls in _subclasses(transforms, (object,), transforms.__all__):
+        yield "transform", name, cls
 
 
-def _register_metrics():
-    try:
-        from ..training import metrics
-    except ImportError:
-        return
-    for name, fn in metrics.METRICS.items():
-        REGISTRIES["metric"].add(name, fn)
-
-
-_register_nn()
-_register_optim()
-_register_data()
-_register_metrics()
+def register_library(registries: dict) -> None:
+    """Fill ``registries`` (kind -> Registry) with every component of nn, optim and data."""
+    for walk in (_nn, _optim, _data):
+        for kind, name, obj in walk():
+            registries[kind].add(name, obj)

@@ -1,15 +1,18 @@
-"""A dry run of the model on one small batch: output shapes, parameter counts, shape errors.
+"""Previews of a config without training: a dry run of the model on one small batch (output
+shapes, parameter counts, shape errors) and the size of the training data.
 
 ``trainctl check`` calls :func:`dry_run` so a model that does not fit its data fails before
 training starts, naming the first layer whose input does not fit, e.g.
-``model.layers.3 (Linear): expected input features 512, got 256``.
+``model.layers.3 (Linear): expected input features 512, got 256``. The learning-rate schedule's
+preview is in ``lr_preview.py``.
 """
 
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, DataError
 from . import Config
+from .build import build_dataset, resolve_type, validation_size
 
 
 def count_parameters(module) -> int:
@@ -76,3 +79,44 @@ def dry_run(model, example, cfg: Config | None = None):
     finally:
         model.train(was_training)
     return rows, out
+
+
+def example_batch(cfg: Config, size: int = 2):
+    """``(x, y, note)``: a small training batch for dry runs, never downloading anything.
+
+    When the dataset's files are not there yet (e.g. ``download: true`` and no run so far), a
+    dataset class that declares ``sample_shape`` (and ``num_classes``) stands in with zeros, and
+    ``note`` says so.
+    """
+    from ..autograd import creation
+    from ..core import dtypes
+
+    try:
+        dataset = build_dataset(cfg, "train", download=False)
+    except DataError as e:
+        factory = resolve_type(cfg["data"]["train"]["type"], "dataset", cfg, ("data", "train"))
+        shape = getattr(factory, "sample_shape", None)
+        if shape is None:
+            raise
+        x = creation.zeros((size, *shape))
+        y = creation.zeros(size, dtype=dtypes.int64)
+        return x, y, f"data files are not there yet, so zeros of the dataset's sample shape " \
+                     f"{list(shape)} stood in ({e})"
+    if len(dataset) == 0:
+        raise cfg.error(("data", "train"), "the training dataset is empty")
+    from ..data import default_collate
+
+    batch = default_collate([dataset[i] for i in range(min(size, len(dataset)))])
+    if isinstance(batch, (list, tuple)):
+        return batch[0], (batch[1] if len(batch) > 1 else None), None
+    return batch, None, None
+
+
+def example_dataset_size(cfg: Config) -> int | None:
+    """Number of training samples (after ``val_split``) if the data can be read without
+    downloading, else None."""
+    try:
+        dataset = build_dataset(cfg, "train", download=False)
+    except DataError:
+        return None
+    return len(dataset) - validation_size(cfg, len(dataset))

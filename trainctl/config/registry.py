@@ -1,16 +1,21 @@
 """Named components: one registry per kind, so a config can say ``{type: Linear, ...}``.
 
 Kinds: ``model`` (layers and whole models), ``loss``, ``optimizer``, ``scheduler``, ``dataset``,
-``transform`` and ``metric``. Every built-in is registered under its PyTorch name the first time a
-registry is read (see ``components.py``); users add their own with the decorator::
+``transform``, ``metric`` and ``callback``. The library's layers, losses, optimizers, schedulers,
+datasets and transforms are registered under their PyTorch names the first time a registry is read
+(see ``builtins.py``); metrics and callbacks belong to the layer above, ``trainctl.training``,
+which registers its own with the same decorator when it is imported (MMEngine's way: the registry
+sits below the code that fills it). Users add theirs the same way::
 
-    from trainctl.registry import register
+    from trainctl.config.registry import register
 
     @register("model")
     class TinyNet(tc.nn.Module):
         ...
 
-Lookups of unknown names fail with a did-you-mean.
+A registered component works everywhere a built-in does: ``train``, ``check``, ``plot-lr`` and
+``eval`` all build through :func:`trainctl.config.build.build_component`. Lookups of unknown names
+fail with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import inspect
 
 from ..core.errors import ConfigError
 
-KINDS = ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "metric")
+KINDS = ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "metric",
+         "callback")
 
 
 class Registry:
@@ -116,4 +122,6 @@ def _ensure_builtins() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import builtins as components  # noqa: F401  (registers the built-ins)
+        from .builtins import register_library
+
+        register_library(REGISTRIES)

@@ -88,6 +88,8 @@ TRAIN = {
     "epochs": Field("int", 1, min=1),
     "max_steps": Field("int", None, min=1, doc="stop after this many optimizer steps"),
     "metrics": Field("list", [], doc="e.g. [accuracy]; see `trainctl list metric`"),
+    "callbacks": Field("list", [], doc="e.g. [{type: EarlyStopping, monitor: val/accuracy}]; "
+                       "see `trainctl list callback`"),
     "grad_clip": Field("mapping", None, doc="{max_norm: 1.0, norm_type: 2} or {value: 0.5}"),
     "accumulate_grad_batches": Field("int", 1, min=1),
     "eval_every": Field("int", 1, min=1, doc="evaluate on val every N epochs"),

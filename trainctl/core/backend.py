@@ -12,7 +12,9 @@ import numpy
 
 from .errors import DeviceError
 
-_cupy = None  # the cupy module once loaded
+# The cupy module once a CUDA device has been asked for, else None. Read it as `backend.cupy`
+# (a `from backend import cupy` would keep the None it saw at import time).
+cupy = None
 
 
 class device:
@@ -72,24 +74,23 @@ CPU = device("cpu")
 
 def _load_cupy():
     """Import CuPy or say clearly why a CUDA device cannot be used."""
-    global _cupy
-    if _cupy is None:
+    global cupy
+    if cupy is None:
         try:
-            import cupy
+            import cupy as module
         except ImportError:
             raise DeviceError(
                 "device 'cuda' needs CuPy, which is not installed: "
                 "pip install 'trainctl[cuda12]' (or [cuda13] for CUDA 13)"
             ) from None
-        _cupy = cupy
-    return _cupy
+        cupy = module
+    return cupy
 
 
 def cuda_device_count() -> int:
     """Number of visible CUDA GPUs; 0 when CuPy or a driver is missing."""
     try:
-        cupy = _load_cupy()
-        return int(cupy.cuda.runtime.getDeviceCount())
+        return int(_load_cupy().cuda.runtime.getDeviceCount())
     except Exception:
         return 0
 
@@ -99,13 +100,13 @@ def cuda_is_available() -> bool:
 
 
 def _check_cuda(dev: device):
-    cupy = _load_cupy()
+    module = _load_cupy()
     count = cuda_device_count()
     if count == 0:
         raise DeviceError(f"device '{dev}' requested but no CUDA GPU is visible to CuPy")
     if dev.index >= count:
         raise DeviceError(f"device '{dev}' requested but only {count} CUDA GPU(s) exist")
-    return cupy
+    return module
 
 
 def get_array_module(*arrays):
@@ -116,9 +117,9 @@ def get_array_module(*arrays):
         >>> xp is numpy
         True
     """
-    if _cupy is None:
+    if cupy is None:
         return numpy
-    return _cupy.get_array_module(*arrays)
+    return cupy.get_array_module(*arrays)
 
 
 def array_module_for(dev: device):
@@ -130,7 +131,7 @@ def array_module_for(dev: device):
 
 def device_of(array) -> device:
     """The device an array lives on."""
-    if _cupy is not None and isinstance(array, _cupy.ndarray):
+    if cupy is not None and isinstance(array, cupy.ndarray):
         return device("cuda", int(array.device.id))
     return CPU
 
@@ -138,14 +139,14 @@ def device_of(array) -> device:
 def to_device(array, dev: device):
     """Move an array to ``dev`` (returns it unchanged when it is already there)."""
     if dev.type == "cpu":
-        if _cupy is not None and isinstance(array, _cupy.ndarray):
+        if cupy is not None and isinstance(array, cupy.ndarray):
             return array.get()
         return array
-    cupy = _check_cuda(dev)
-    if isinstance(array, cupy.ndarray) and array.device.id == dev.index:
+    module = _check_cuda(dev)
+    if isinstance(array, module.ndarray) and array.device.id == dev.index:
         return array
-    with cupy.cuda.Device(dev.index):
-        return cupy.asarray(array)
+    with module.cuda.Device(dev.index):
+        return module.asarray(array)
 
 
 def as_device(spec) -> device:

@@ -94,11 +94,26 @@ def as_dtype(d) -> dtype:
     if d is builtins_bool:
         return bool_
     if isinstance(d, str):
-        key = d.removeprefix("trainctl.").removeprefix("torch.")
+        key = _bare_name(d)
         if key in _BY_NAME:
             return _BY_NAME[key]
         raise TypeError(f"unknown dtype {d!r}; expected one of {sorted(_BY_NAME)}")
     return from_numpy_dtype(d)
+
+
+def is_dtype_name(name: str) -> bool:
+    """True when ``name`` names a dtype, as :func:`as_dtype` reads it (``x.to(name)`` asks this
+    to tell a dtype from a device).
+
+    Example:
+        >>> is_dtype_name("torch.float64"), is_dtype_name("long"), is_dtype_name("cuda")
+        (True, True, False)
+    """
+    return _bare_name(name) in _BY_NAME
+
+
+def _bare_name(name: str) -> str:
+    return name.removeprefix("trainctl.").removeprefix("torch.")
 
 
 # type(...) because this module's own `float` and `int` are the dtype aliases above.

@@ -81,6 +81,15 @@ def set_rng_state(state: dict) -> None:
     default_generator.set_state(state)
 
 
-def _generator(generator=None) -> numpy.random.Generator:
-    """The NumPy generator behind ``generator`` (or the default one)."""
+def generator_for(generator: Generator | None = None) -> numpy.random.Generator:
+    """The NumPy generator that draws for ``generator`` (the default generator when None).
+
+    Every random draw in trainctl (creation, init, dropout, data shuffling) goes through this,
+    so ``generator=`` arguments and ``tc.manual_seed`` work the same everywhere.
+
+    Example:
+        >>> _ = manual_seed(0); a = generator_for().random()
+        >>> _ = manual_seed(0); a == generator_for(None).random()
+        True
+    """
     return (generator or default_generator).rng

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy
 
 from ..core.errors import DataError
-from ..core.random import Generator, _generator
+from ..core.random import Generator, generator_for
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _gives_arrays
@@ -111,7 +111,7 @@ class DataLoader:
         self._get_batch = fetch if (callable(fetch) and self.collate_fn is default_collate
                                     and batch_sampler is not None) else None
         self.seed = int(seed) if seed is not None else int(
-            _generator(generator).integers(0, 2**63 - 1))
+            generator_for(generator).integers(0, 2**63 - 1))
         self._epoch, self._batches_done = 0, 0
         self._in_epoch = False  # an iteration started this epoch and has not finished it
         self._resume = False  # load_state_dict asked the next iter() to continue mid-epoch

@@ -49,8 +49,13 @@ class IterableDataset(Dataset):
         raise TypeError("IterableDataset does not support + (there is no ChainDataset yet)")
 
 
-def _take(array, index):
-    """``array[index]`` as an array (a NumPy scalar becomes a 0-d array), on the array's device."""
+def take(array, index):
+    """``array[index]`` as an array (a NumPy scalar becomes a 0-d array), on the array's device.
+
+    Example:
+        >>> take(numpy.arange(4), 2)
+        array(2)
+    """
     xp = get_array_module(array)
     if xp is not numpy and isinstance(index, numpy.ndarray):
         index = xp.asarray(index)
@@ -106,11 +111,11 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(_take(t.data, index)) for t in self.tensors)
+        return tuple(Tensor._wrap(take(t.data, index)) for t in self.tensors)
 
     def get_batch(self, indices) -> list:
         """The collated batch of ``indices``: one fancy index per tensor."""
-        return [Tensor._wrap(_take(t.data, indices)) for t in self.tensors]
+        return [Tensor._wrap(take(t.data, indices)) for t in self.tensors]
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -201,7 +206,7 @@ def _merge(parts: list, order: numpy.ndarray):
     first = parts[0]
     if isinstance(first, Tensor):
         xp = get_array_module(first.data)
-        return Tensor._wrap(_take(xp.concatenate([p.data for p in parts]), order))
+        return Tensor._wrap(take(xp.concatenate([p.data for p in parts]), order))
     if isinstance(first, dict):
         return {k: _merge([p[k] for p in parts], order) for k in first}
     if isinstance(first, (list, tuple)):
@@ -223,7 +228,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
         >>> [len(s) for s in random_split(range(10), [0.33, 0.33, 0.34], tc.Generator())]
         [4, 3, 3]
     """
-    from ..core.random import _generator
+    from ..core.random import generator_for
 
     n = len(dataset)
     lengths = list(lengths)
@@ -244,7 +249,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
             f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
             f"dataset ({n})!"
         )
-    perm = _generator(generator).permutation(n).tolist()
+    perm = generator_for(generator).permutation(n).tolist()
     ends = accumulate(lengths)
     return [Subset(dataset, perm[end - size:end]) for end, size in zip(ends, lengths)]
 

@@ -30,11 +30,6 @@ def md5sum(path: str) -> str:
     return digest.hexdigest()
 
 
-def check_integrity(path: str, md5: str | None = None) -> bool:
-    """True when ``path`` exists and (if given) its MD5 is ``md5``."""
-    return os.path.isfile(path) and (md5 is None or md5sum(path) == md5)
-
-
 class _Incomplete(OSError):
     """The connection ended before the announced length arrived (the .part is kept)."""
 
@@ -126,8 +121,13 @@ def download_file(urls, path: str, md5: str | None = None, timeout: float = 60.0
     raise DataError(f"could not download {os.path.basename(path)} to {path}: " + "; ".join(errors))
 
 
-def _mirror_list(mirrors, default) -> list[str]:
-    """``mirrors`` as a list (a config may give one URL as a string), else ``default``."""
+def mirror_list(mirrors, default) -> list[str]:
+    """``mirrors`` as a list (a config may give one URL as a string), else ``default``.
+
+    Example:
+        >>> mirror_list("https://a.example/", ["https://b.example/"])
+        ['https://a.example/']
+    """
     if not mirrors:
         return list(default)
     return [mirrors] if isinstance(mirrors, str) else list(mirrors)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy
 
-from ..core.random import _generator
+from ..core.random import generator_for
 
 
 class Sampler:
@@ -34,7 +34,7 @@ class Sampler:
 
 def _pick(own, fallback):
     """The sampler's own generator when it has one, else the one passed in for the epoch."""
-    return _generator(own if own is not None else fallback)
+    return generator_for(own if own is not None else fallback)
 
 
 class SequentialSampler(Sampler):

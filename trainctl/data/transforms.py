@@ -27,7 +27,7 @@ import numpy
 
 from ..autograd.tensor import Tensor
 from ..core.backend import get_array_module
-from ..core.random import _generator
+from ..core.random import generator_for
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Flatten", "RandomHorizontalFlip", "RandomCrop",
            "Lambda"]
@@ -140,6 +140,7 @@ class Normalize:
     """``(x - mean[c]) / std[c]`` per channel of a ``(..., C, H, W)`` tensor.
 
     Example:
+        >>> import trainctl as tc
         >>> Normalize([0.5], [0.25])(tc.ones(1, 2, 2))[0, 0, 0].item()
         2.0
     """
@@ -179,6 +180,7 @@ class Flatten:
     """Flatten each sample to one dimension (``(C, H, W)`` -> ``(C*H*W,)``).
 
     Example:
+        >>> import trainctl as tc
         >>> Flatten()(tc.zeros(1, 28, 28)).shape
         trainctl.Size([784])
     """
@@ -202,6 +204,7 @@ class RandomHorizontalFlip:
         generator: random stream (default: trainctl's default generator, ``tc.manual_seed``).
 
     Example:
+        >>> import trainctl as tc
         >>> RandomHorizontalFlip(p=1.0)(tc.tensor([[[1., 2.]]]))
         tensor([[[2., 1.]]])
     """
@@ -213,7 +216,7 @@ class RandomHorizontalFlip:
         self.generator = generator
 
     def __call__(self, x):
-        if _generator(self.generator).random() < self.p:
+        if generator_for(self.generator).random() < self.p:
             a = _array(x)
             return _like_input(x, get_array_module(a).ascontiguousarray(a[..., ::-1]))
         return x
@@ -221,7 +224,7 @@ class RandomHorizontalFlip:
     def batch(self, xs):
         a = _array(xs)
         xp = get_array_module(a)
-        flip = _generator(self.generator).random(a.shape[0]) < self.p
+        flip = generator_for(self.generator).random(a.shape[0]) < self.p
         mask = xp.asarray(flip).reshape((-1,) + (1,) * (a.ndim - 1))
         return _like_input(xs, xp.where(mask, a[..., ::-1], a))
 
@@ -267,6 +270,7 @@ class RandomCrop:
         generator: random stream (default: trainctl's default generator).
 
     Example:
+        >>> import trainctl as tc
         >>> RandomCrop(28, padding=4)(tc.zeros(1, 28, 28)).shape
         trainctl.Size([1, 28, 28])
     """
@@ -312,14 +316,14 @@ class RandomCrop:
 
     def __call__(self, x):
         a = self._pad(_array(x))
-        top, left = self._offsets(a, _generator(self.generator).random(2)).tolist()
+        top, left = self._offsets(a, generator_for(self.generator).random(2)).tolist()
         th, tw = self.size
         return _like_input(x, a[..., top:top + th, left:left + tw].copy())
 
     def batch(self, xs):
         a = self._pad(_array(xs))
         xp = get_array_module(a)
-        corners = self._offsets(a, _generator(self.generator).random((a.shape[0], 2)))
+        corners = self._offsets(a, generator_for(self.generator).random((a.shape[0], 2)))
         th, tw = self.size
         rows = xp.asarray(corners[:, 0:1] + numpy.arange(th))  # (N, th)
         cols = xp.asarray(corners[:, 1:2] + numpy.arange(tw))  # (N, tw)

@@ -7,9 +7,64 @@ Example:
     trainctl.Size([3, 2])
 """
 
-from . import functional, init, utils  # noqa: F401
-from .module import Module  # noqa: F401
-from .modules import *  # noqa: F401,F403
-from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
-from .parameter import Parameter  # noqa: F401
-from .state_dict import IncompatibleKeys  # noqa: F401
+from importlib import import_module as _import_module
+
+# Every public name and the module that defines it. Nothing here is imported until a name is
+# first used (PEP 562 ``__getattr__`` below): the layers, losses and functional ops are over 100 ms
+# of every cold ``import trainctl`` otherwise. ``tc.nn.Linear``, ``from trainctl.nn import
+# Linear``, ``dir(tc.nn)`` and ``from trainctl.nn import *`` give what they gave when this file
+# imported everything. A layer added to a file of ``nn/modules`` must be listed here too
+# (tests/test_startup.py fails otherwise): configs find layers by walking this package.
+_DEFINED_IN = {
+    ".module": ("Module",),
+    ".parameter": ("Parameter",),
+    ".state_dict": ("IncompatibleKeys",),
+    ".modules.container": ("ModuleDict", "ModuleList", "Sequential"),
+    ".modules.activation": (
+        "CELU", "ELU", "GELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid",
+        "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmin",
+        "Softplus", "Softsign", "Tanh",
+    ),
+    ".modules.conv": ("Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"),
+    ".modules.dropout": ("Dropout", "Dropout1d", "Dropout2d"),
+    ".modules.flatten": ("Flatten", "Unflatten"),
+    ".modules.linear": ("Bilinear", "Identity", "Linear"),
+    ".modules.loss": (
+        "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "HuberLoss",
+        "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
+    ),
+    ".modules.normalization": ("BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"),
+    ".modules.pooling": (
+        "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+        "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+    ),
+    ".modules.sparse": ("Embedding",),
+}
+# Modules that are attributes of ``tc.nn``: the subpackages, and the files of ``nn/modules``
+# under their short names (``tc.nn.conv``), which the eager star import used to export.
+_MODULES = {
+    name: "." + name
+    for name in ("functional", "init", "utils", "module", "modules", "parameter", "state_dict")
+} | {
+    name: ".modules." + name
+    for name in ("activation", "conv", "dropout", "flatten", "linear", "loss", "normalization",
+                 "pooling", "sparse")
+}
+_WHERE = {name: module for module, names in _DEFINED_IN.items() for name in names}
+
+__all__ = sorted([*_WHERE, *_MODULES])
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(_import_module(_WHERE[name], __name__), name)
+    elif name in _MODULES:
+        value = _import_module(_MODULES[name], __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups find a plain global: no call, no import
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -20,7 +20,7 @@ import numpy
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..core import backend
-from ..core.random import _generator
+from ..core.random import generator_for
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -91,18 +91,18 @@ def _fill(tensor: Tensor, sample) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
-    return _fill(tensor, _generator(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, generator_for(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std**2)."""
-    return _fill(tensor, _generator(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, generator_for(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
     """Fill with N(mean, std**2) restricted to [a, b] (absolute bounds, as in PyTorch)."""
-    rng = _generator(generator)
+    rng = generator_for(generator)
     n = tensor.numel()
     out = rng.normal(mean, std, n)
     for _ in range(1000):  # redraw only the rejected values: a few rounds for sane bounds
@@ -199,7 +199,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _generator(generator).normal(0.0, 1.0, (rows, cols))
+    flat = generator_for(generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = numpy.linalg.qr(flat)

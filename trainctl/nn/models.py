@@ -6,10 +6,22 @@ layers would have.
 
 from __future__ import annotations
 
-from .. import nn
+from importlib import import_module
+
+from .module import Module
+from .modules.activation import ReLU
+from .modules.container import Sequential
+from .modules.conv import Conv2d
+from .modules.dropout import Dropout
+from .modules.flatten import Flatten
+from .modules.linear import Linear
+from .modules.normalization import BatchNorm1d
+from .modules.pooling import MaxPool2d
+
+__all__ = ["LeNet5", "MLP"]
 
 
-class MLP(nn.Sequential):
+class MLP(Sequential):
     """A multi-layer perceptron: Linear layers of ``sizes`` with an activation between them.
 
     Args:
@@ -20,6 +32,7 @@ class MLP(nn.Sequential):
         flatten: start with ``Flatten`` so image batches can go straight in.
 
     Example:
+        >>> from trainctl.nn.models import MLP
         >>> model = MLP([784, 512, 10])
         >>> [type(m).__name__ for m in model]
         ['Flatten', 'Linear', 'ReLU', 'Linear']
@@ -31,22 +44,24 @@ class MLP(nn.Sequential):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout}")
-        act = getattr(nn, activation, None)
-        if not (isinstance(act, type) and issubclass(act, nn.Module)):
+        # Any layer of tc.nn may serve (Identity makes a linear model), so the name is looked up
+        # in the whole package (trainctl.nn, already imported: it contains this module).
+        act = getattr(import_module(__package__), activation, None)
+        if not (isinstance(act, type) and issubclass(act, Module)):
             raise ValueError(f"activation {activation!r} is not an nn layer (e.g. ReLU, GELU)")
-        layers = [nn.Flatten()] if flatten else []
+        layers = [Flatten()] if flatten else []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(nn.Linear(n_in, n_out))
+            layers.append(Linear(n_in, n_out))
             if i < len(sizes) - 2:
                 if batch_norm:
-                    layers.append(nn.BatchNorm1d(n_out))
+                    layers.append(BatchNorm1d(n_out))
                 layers.append(act())
                 if dropout:
-                    layers.append(nn.Dropout(dropout))
+                    layers.append(Dropout(dropout))
         super().__init__(*layers)
 
 
-class LeNet5(nn.Module):
+class LeNet5(Module):
     """LeNet-5: (conv 5x5 -> ReLU -> max-pool 2) x 2, then Linear 400-120-84-classes.
 
     Args:
@@ -55,7 +70,9 @@ class LeNet5(nn.Module):
         input_size: 28 pads the first convolution by 2 (MNIST); 32 uses no padding (CIFAR).
 
     Example:
-        >>> LeNet5()(tc.zeros(2, 1, 28, 28)).shape  # doctest: +SKIP
+        >>> import trainctl as tc
+        >>> from trainctl.nn.models import LeNet5
+        >>> LeNet5()(tc.zeros(2, 1, 28, 28)).shape
         trainctl.Size([2, 10])
     """
 
@@ -64,13 +81,13 @@ class LeNet5(nn.Module):
         if input_size not in (28, 32):
             raise ValueError(f"input_size must be 28 or 32, got {input_size}")
         pad = 2 if input_size == 28 else 0
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, 5, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        self.features = Sequential(
+            Conv2d(in_channels, 6, 5, padding=pad), ReLU(), MaxPool2d(2),
+            Conv2d(6, 16, 5), ReLU(), MaxPool2d(2),
         )
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, num_classes),
+        self.classifier = Sequential(
+            Flatten(), Linear(400, 120), ReLU(), Linear(120, 84), ReLU(),
+            Linear(84, num_classes),
         )
 
     def forward(self, x):

@@ -4,6 +4,8 @@ Assigning a :class:`Parameter`, a sub-``Module`` or a registered buffer to an at
 ``_parameters``, ``_modules`` or ``_buffers``; everything else (``parameters()``, ``state_dict()``,
 ``to()``, ``train()``...) walks those three ordered dicts, so the key order of ``state_dict`` is
 PyTorch's: a module's own parameters, then its persistent buffers, then each child in turn.
+The walks that need more than a few lines live next door: ``state_dict.py``, ``hooks.py`` (the
+hooked call) and ``device_dtype.py`` (``to()``).
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
-from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..core import backend
+from .device_dtype import apply_to_tensors, module_to
+from .hooks import RemovableHandle, add_hook, call_with_hooks
 from .parameter import Parameter
 from .state_dict import load_state_dict_into, state_dict_of
 
 
-def _addindent(text: str, spaces: int) -> str:
+def addindent(text: str, spaces: int) -> str:
+    """Indent every line of ``text`` but the first (a child's repr inside its parent's).
+
+    Example:
+        >>> addindent("Linear(\\n  in=2\\n)", 2)
+        'Linear(\\n    in=2\\n  )'
+    """
     lines = text.split("\n")
     if len(lines) == 1:
         return text
@@ -41,7 +49,6 @@ class Module:
     """
 
     training: bool
-    _version: int = 1
 
     def __init__(self) -> None:
         # object.__setattr__ skips our own __setattr__, which needs these dicts to exist.
@@ -62,24 +69,15 @@ class Module:
     def __call__(self, *args, **kwargs):
         if not (self._forward_hooks or self._forward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        return call_with_hooks(self, args, kwargs)
 
-    def register_forward_hook(self, hook: Callable) -> _HookHandle:
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each forward; a non-None return replaces it."""
-        return _add_hook(self._forward_hooks, hook)
+        return add_hook(self._forward_hooks, hook)
 
-    def register_forward_pre_hook(self, hook: Callable) -> _HookHandle:
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args)`` before each forward; a non-None return replaces the args."""
-        return _add_hook(self._forward_pre_hooks, hook)
+        return add_hook(self._forward_pre_hooks, hook)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -308,18 +306,9 @@ class Module:
         return self
 
     def _apply(self, fn: Callable, floating_only: bool = False) -> Module:
-        """Replace the data of every parameter, gradient and buffer by ``fn(data)`` in place,
-        keeping each Parameter object (so an optimizer built before ``.to()`` stays valid)."""
-        for module in self.modules():
-            for tensors in (module._parameters, module._buffers):
-                for t in tensors.values():
-                    if t is None or (floating_only and t.data.dtype.kind != "f"):
-                        continue
-                    with no_grad():
-                        t.data = fn(t.data)
-                        if t.grad is not None:
-                            t.grad.data = fn(t.grad.data)
-        return self
+        # A method (PyTorch's name) because to() calls it: a subclass that keeps tensors outside
+        # its parameters and buffers overrides it to convert those too.
+        return apply_to_tensors(self, fn, floating_only)
 
     def to(self, *args, **kwargs) -> Module:
         """Move to a device and/or cast floating-point parameters and buffers, in place.
@@ -329,19 +318,7 @@ class Module:
             >>> tc.nn.Linear(2, 2).to(tc.float64).weight.dtype
             trainctl.float64
         """
-        from ..autograd.methods import _parse_to
-        from ..core.dtypes import as_dtype
-
-        device, dtype = _parse_to(args, dict(kwargs))
-        if dtype is not None:
-            np_dtype = as_dtype(dtype).numpy
-            if np_dtype.kind != "f":
-                raise TypeError(f"nn.Module.to only accepts floating point dtypes, got {dtype}")
-            self._apply(lambda a: a.astype(np_dtype, copy=False), floating_only=True)
-        if device is not None:
-            dev = backend.as_device(device)
-            self._apply(lambda a: backend.to_device(a, dev))
-        return self
+        return module_to(self, args, kwargs)
 
     def cpu(self) -> Module:
         return self.to("cpu")
@@ -395,7 +372,7 @@ class Module:
         if extra:
             lines = extra.split("\n")
         for name, module in self._modules.items():
-            lines.append(f"({name}): " + _addindent(repr(module), 2))
+            lines.append(f"({name}): " + addindent(repr(module), 2))
         main = self._get_name() + "("
         if lines:
             if len(lines) == 1 and not self._modules:
@@ -403,22 +380,6 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
-
-
-class _HookHandle:
-    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: OrderedDict, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
-
-
-def _add_hook(hooks: OrderedDict, hook) -> _HookHandle:
-    key = object()
-    hooks[key] = hook
-    return _HookHandle(hooks, key)
 
 
 def _check_name(module: Module, name: str, kind: str, store) -> None:

@@ -33,7 +33,7 @@ def device_count() -> int:
 
 def is_initialized() -> bool:
     """True once a CUDA device has been used (CuPy is loaded)."""
-    return backend._cupy is not None
+    return backend.cupy is not None
 
 
 def _index(device) -> int:
@@ -55,14 +55,14 @@ def current_device() -> int:
 def get_device_name(device=None) -> str:
     """The GPU's name, e.g. ``'NVIDIA H100 80GB HBM3'``."""
     index = _index(device)
-    name = backend._cupy.cuda.runtime.getDeviceProperties(index)["name"]
+    name = backend.cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def synchronize(device=None) -> None:
     """Wait until all work queued on the GPU is done (for timing)."""
     index = _index(device)
-    backend._cupy.cuda.Device(index).synchronize()
+    backend.cupy.cuda.Device(index).synchronize()
 
 
 def manual_seed(seed: int) -> None:
@@ -77,15 +77,15 @@ def manual_seed_all(seed: int) -> None:
 
 def empty_cache() -> None:
     """Return CuPy's cached, unused GPU memory to the driver (no-op before any GPU use)."""
-    if backend._cupy is not None:
-        backend._cupy.get_default_memory_pool().free_all_blocks()
+    if backend.cupy is not None:
+        backend.cupy.get_default_memory_pool().free_all_blocks()
 
 
 def memory_allocated(device=None) -> int:
     """Bytes of GPU memory held by tensors (CuPy's memory pool); 0 before any GPU use."""
-    if backend._cupy is None:
+    if backend.cupy is None:
         return 0
-    return int(backend._cupy.get_default_memory_pool().used_bytes())
+    return int(backend.cupy.get_default_memory_pool().used_bytes())
 
 
 def __getattr__(name: str):

@@ -1,18 +1,23 @@
-"""Training runs: the Trainer loop, callbacks, metrics, checkpoints, run directories and plots.
+"""Training runs: the Trainer loop, callbacks, metrics, checkpoints, run directories, plots, and
+the run lifecycle as library functions (what the CLI commands call).
 
 Example:
-    >>> from trainctl.config import load_config
-    >>> from trainctl.engine import Trainer, build_run
-    >>> cfg = load_config("configs/spirals_mlp.yaml")  # doctest: +SKIP
-    >>> Trainer(cfg, build_run(cfg)).fit()  # doctest: +SKIP
+    >>> from trainctl.training import train, evaluate
+    >>> summary = train("configs/spirals_mlp.yaml", quiet=True)  # doctest: +SKIP
+    >>> evaluate(summary["run_dir"])["metrics"]  # doctest: +SKIP
 """
 
 from .callbacks import Callback, CheckpointSaver, EarlyStopping, MetricsLogger
-from .metrics import METRICS, Metric
-from .setup import RunParts, build_run
+from .check import CheckReport, check
+from .evaluate import evaluate
+from .lr_plot import plot_lr
+from .metrics import FunctionMetric, Metric
+from .run import train
+from .setup import RunParts, build_run, trainer_arguments
 from .trainer import Interrupted, NonFiniteLoss, Trainer
 
 __all__ = [
-    "METRICS", "Callback", "CheckpointSaver", "EarlyStopping", "Interrupted", "Metric",
-    "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer", "build_run",
+    "Callback", "CheckReport", "CheckpointSaver", "EarlyStopping", "FunctionMetric",
+    "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
+    "build_run", "check", "evaluate", "plot_lr", "train", "trainer_arguments",
 ]

@@ -1,13 +1,24 @@
-"""Callbacks: how the built-in parts of a run (progress, logging, checkpoints, early stopping)
-hook into the training loop, and how users add their own.
+"""Callbacks: how the parts of a run (progress, logging, checkpoints, early stopping) hook into the
+training loop, and how users add their own.
 
-A callback overrides any of the ``on_*`` methods; each gets the :class:`Trainer`. Example::
+A callback overrides any of the ``on_*`` methods; each gets the :class:`Trainer`. A callback owns
+its state: :meth:`Callback.state_dict` goes into checkpoints under :attr:`Callback.state_key` and
+comes back through :meth:`Callback.load_state_dict` on resume, so two instances of one class
+(two early stoppings on different metrics) never collide. Callbacks read the trainer and may ask
+it to stop (``trainer.stop(reason)``); they never write its attributes.
 
+Register one to name it in a config (``train: {callbacks: [{type: PrintLR, every: 5}]}``)::
+
+    from trainctl.config.registry import register
+
+    @register("callback")
     class PrintLR(Callback):
-        def on_epoch_end(self, trainer, metrics):
-            print(trainer.epoch, trainer.current_lrs())
+        def __init__(self, every: int = 1):
+            self.every = every
 
-    Trainer(..., callbacks=[PrintLR()]).fit()
+        def on_epoch_end(self, trainer, metrics):
+            if trainer.epoch % self.every == 0:
+                print(trainer.epoch, trainer.current_lrs())
 """
 
 from __future__ import annotations
@@ -18,9 +29,25 @@ import json
 import math
 from pathlib import Path
 
+from ..config.registry import register
+from .metrics import metric_mode
+from .metrics_log import read_metrics
+
 
 class Callback:
     """Base class; every hook does nothing by default."""
+
+    @property
+    def state_key(self) -> str:
+        """The key of this callback's state in a checkpoint: the class name, plus whatever
+        tells two instances apart (see :class:`EarlyStopping`)."""
+        return type(self).__qualname__
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
 
     def on_fit_start(self, trainer) -> None: ...
 
@@ -35,6 +62,8 @@ class Callback:
     def on_epoch_end(self, trainer, metrics: dict) -> None: ...
 
     def on_interrupt(self, trainer) -> None: ...
+
+    def on_exception(self, trainer, exception: BaseException) -> None: ...
 
     def on_fit_end(self, trainer) -> None: ...
 
@@ -52,10 +81,17 @@ class MetricsLogger(Callback):
         self.window_loss = 0.0
         self.window_count = 0
 
+    def state_dict(self) -> dict:
+        # The losses since the last step row: a resumed run logs the same rows as one that
+        # never stopped.
+        return {"window_loss": self.window_loss, "window_count": self.window_count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.window_loss, self.window_count = state["window_loss"], state["window_count"]
+
     def on_fit_start(self, trainer):
-        rows = self.read_rows(self.jsonl)
         # On resume, drop whatever was logged after the checkpoint we continue from.
-        keep = [r for r in rows if r["step"] <= trainer.global_step
+        keep = [r for r in read_metrics(self.jsonl) if r["step"] <= trainer.global_step
                 and (r["kind"] == "step" or r["epoch"] <= trainer.epoch)]
         self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in keep))
         buffer = io.StringIO()
@@ -64,24 +100,12 @@ class MetricsLogger(Callback):
         writer.writerows(keep)
         self.csv.write_text(buffer.getvalue())
 
-    @staticmethod
-    def read_rows(path: Path) -> list[dict]:
-        if not path.exists():
-            return []
-        rows = []
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                break  # a line cut short by a crash: everything before it is good
-        return rows
-
     def write(self, row: dict) -> None:
         with open(self.jsonl, "a") as f:
             f.write(json.dumps(row) + "\n")
         with open(self.csv, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore").writerow(
-                {k: _csv_value(v) for k, v in row.items()})
+                {k: "" if v is None else v for k, v in row.items()})
 
     def on_batch_end(self, trainer, loss, batch_size):
         if math.isfinite(loss):
@@ -105,59 +129,87 @@ class MetricsLogger(Callback):
         self.write(row)
 
 
-def _csv_value(v):
-    return "" if v is None else v
-
-
 class CheckpointSaver(Callback):
-    """Saves ``checkpoints/last.safetensors`` every epoch (and on interrupt), ``best`` when the
-    monitored metric improves, and ``epoch-N`` every N epochs keeping the newest K."""
+    """Saves ``checkpoints/last.safetensors`` every epoch (and on interrupt), ``best`` when
+    ``monitor`` improves, and ``epoch-N`` every ``every`` epochs keeping the newest ``keep_last``.
 
-    def __init__(self, run_dir: Path, options: dict, monitor: str, mode: str):
+    It keeps the best value and epoch itself (``best_value``, ``best_epoch``). ``extra`` is stored
+    in every checkpoint beside the trainer's state (the run's config and class names, so ``eval``
+    needs nothing else). ``mode=None`` takes the monitored metric's own direction.
+    """
+
+    def __init__(self, run_dir: Path, monitor: str, mode: str | None = None, *,
+                 last: bool = True, best: bool = True, every: int | None = None,
+                 keep_last: int | None = None, extra: dict | None = None):
         self.dir = Path(run_dir) / "checkpoints"
-        self.options = options
-        self.monitor = monitor
-        self.mode = mode
+        self.monitor, self.mode = monitor, mode
+        self.last, self.best, self.every, self.keep_last = last, best, every, keep_last
+        self.extra = dict(extra or {})
+        self.best_value = None
+        self.best_epoch = None
+
+    def state_dict(self) -> dict:
+        return {"best_value": self.best_value, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
 
     def save(self, trainer, name: str) -> Path:
         from .checkpoint import save_checkpoint
 
-        return save_checkpoint(self.dir / f"{name}.safetensors", trainer.checkpoint_state())
+        state = {**trainer.state_dict(), **self.extra}
+        return save_checkpoint(self.dir / f"{name}.safetensors", state)
+
+    def on_fit_start(self, trainer):
+        if self.mode is None:
+            self.mode = metric_mode(self.monitor, trainer.metrics)
 
     def on_epoch_end(self, trainer, metrics):
         value = metrics.get(self.monitor)
-        improved = value is not None and math.isfinite(value) and trainer.is_better(
-            value, trainer.best_value, self.mode)
+        improved = value is not None and math.isfinite(value) and is_better(
+            value, self.best_value, self.mode)
         if improved:
-            trainer.best_value, trainer.best_epoch = value, trainer.epoch
-        if self.options["last"]:
+            self.best_value, self.best_epoch = value, trainer.epoch
+        if self.last:
             self.save(trainer, "last")
-        if improved and self.options["best"]:
+        if improved and self.best:
             self.save(trainer, "best")
-        every = self.options["every"]
-        if every and trainer.epoch % every == 0:
+        if self.every and trainer.epoch % self.every == 0:
             self.save(trainer, f"epoch-{trainer.epoch}")
-            keep = self.options["keep_last"]
-            if keep:
+            if self.keep_last:
                 numbered = sorted(self.dir.glob("epoch-*.safetensors"),
                                   key=lambda p: int(p.stem.split("-")[1]))
-                for old in numbered[:-keep]:
+                for old in numbered[:-self.keep_last]:
                     old.unlink(missing_ok=True)
 
     def on_interrupt(self, trainer):
-        if self.options["last"]:
+        if self.last:
             self.save(trainer, "last")
 
 
+@register("callback")
 class EarlyStopping(Callback):
     """Stops training when ``monitor`` has not improved by ``min_delta`` for ``patience``
-    evaluations."""
+    evaluations (``mode=None``: the metric's own direction).
 
-    def __init__(self, monitor: str, mode: str, patience: int, min_delta: float):
+    Example:
+        >>> EarlyStopping("val/accuracy", patience=5).state_key
+        'EarlyStopping{monitor=val/accuracy, mode=None}'
+    """
+
+    def __init__(self, monitor: str = "val/loss", mode: str | None = None, patience: int = 3,
+                 min_delta: float = 0.0):
+        if mode not in (None, "min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.monitor, self.mode = monitor, mode
         self.patience, self.min_delta = patience, min_delta
+        self._key = f"EarlyStopping{{monitor={monitor}, mode={mode}}}"
         self.best = None
         self.bad_epochs = 0
+
+    @property
+    def state_key(self) -> str:
+        return self._key
 
     def state_dict(self) -> dict:
         return {"best": self.best, "bad_epochs": self.bad_epochs}
@@ -165,14 +217,25 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict) -> None:
         self.best, self.bad_epochs = state["best"], state["bad_epochs"]
 
+    def on_fit_start(self, trainer):
+        if self.mode is None:
+            self.mode = metric_mode(self.monitor, trainer.metrics)
+
     def on_epoch_end(self, trainer, metrics):
         value = metrics.get(self.monitor)
         if value is None:
             return
-        if self.best is None or trainer.is_better(value, self.best, self.mode, self.min_delta):
+        if self.best is None or is_better(value, self.best, self.mode, self.min_delta):
             self.best, self.bad_epochs = value, 0
             return
         self.bad_epochs += 1
         if self.bad_epochs >= self.patience:
             trainer.stop(f"early stopping: {self.monitor} did not improve for "
                          f"{self.bad_epochs} epochs (best {self.best:.6g})")
+
+
+def is_better(value, best, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` improves on ``best`` (None: anything does) by more than ``min_delta``."""
+    if best is None:
+        return True
+    return value < best - min_delta if mode == "min" else value > best + min_delta

@@ -56,30 +56,23 @@ def load_checkpoint(path) -> dict:
 
 
 def load_model_weights(model, weights: dict, path) -> None:
-    """Load weights into ``model``, turning any mismatch into a CheckpointError that names it."""
+    """Load weights into ``model``; any mismatch is one CheckpointError line naming ``path``.
+
+    Keys and shapes are checked by ``Module.load_state_dict`` (which changes nothing when they do
+    not fit); a checkpoint also has to match the model's dtypes, since resuming a float32 run
+    from float64 weights would silently change its numbers.
+    """
     own = model.state_dict()
-    missing = [k for k in own if k not in weights]
-    unexpected = [k for k in weights if k not in own]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing keys {missing[:5]}{' ...' if len(missing) > 5 else ''}")
-        if unexpected:
-            parts.append(f"unexpected keys {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
-        raise CheckpointError(f"{path}: the weights do not fit the model: {'; '.join(parts)}")
     for key, value in own.items():
-        got = weights[key]
-        if tuple(got.shape) != tuple(value.shape):
-            raise CheckpointError(
-                f"{path}: weight {key!r} has shape {tuple(got.shape)} in the checkpoint but "
-                f"{tuple(value.shape)} in the model"
-            )
-        if got.data.dtype != value.data.dtype:
-            raise CheckpointError(
-                f"{path}: weight {key!r} has dtype {got.dtype} in the checkpoint but "
-                f"{value.dtype} in the model"
-            )
-    model.load_state_dict(weights)
+        got = weights.get(key)
+        if got is not None and getattr(got, "dtype", value.dtype) != value.dtype:
+            raise CheckpointError(f"{path}: weight {key!r} has dtype {got.dtype} in the "
+                                  f"checkpoint but {value.dtype} in the model")
+    try:
+        model.load_state_dict(weights)
+    except CheckpointError as e:
+        detail = "; ".join(line.strip() for line in str(e).splitlines()[1:]) or str(e)
+        raise CheckpointError(f"{path}: the weights do not fit the model: {detail}") from None
 
 
 def find_checkpoint(target) -> Path:

@@ -1,5 +1,8 @@
 """Metrics a config can ask for (``train: {metrics: [accuracy, rmse]}``), computed over an epoch.
 
+Each is registered under its config name (``@register("metric", "accuracy")``), so a metric a user
+registers the same way is built, checked, logged and monitored exactly like these.
+
 Each metric accumulates sums batch by batch (``update``) and gives the epoch's value at the end
 (``compute``), so the number does not depend on how the data was batched: accuracy over an epoch is
 correct / total, not a mean of batch accuracies.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from ..config.registry import register
 from ..core.backend import get_array_module
 
 
@@ -55,6 +59,7 @@ class _Fraction(Metric):
         return self.correct / self.total if self.total else float("nan")
 
 
+@register("metric", "accuracy")
 class Accuracy(_Fraction):
     """Fraction of samples whose arg-max class equals the target (class indices, or one-hot /
     probability targets; a single logit column is read as binary with threshold 0)."""
@@ -75,6 +80,7 @@ class Accuracy(_Fraction):
         self.total += int(guess.size)
 
 
+@register("metric", "topk_accuracy")
 class TopKAccuracy(_Fraction):
     """Fraction of samples whose target is among the ``k`` highest scores (default 5)."""
 
@@ -113,6 +119,7 @@ class _ErrorSums(Metric):
         self.target_sq_sum += float((t64 * t64).sum())
 
 
+@register("metric", "mae")
 class MAE(_ErrorSums):
     """Mean absolute error over all elements."""
 
@@ -120,6 +127,7 @@ class MAE(_ErrorSums):
         return self.abs_sum / self.count if self.count else float("nan")
 
 
+@register("metric", "rmse")
 class RMSE(_ErrorSums):
     """Root mean squared error over all elements."""
 
@@ -127,6 +135,7 @@ class RMSE(_ErrorSums):
         return math.sqrt(self.sq_sum / self.count) if self.count else float("nan")
 
 
+@register("metric", "r2")
 class R2(_ErrorSums):
     """Coefficient of determination: 1 - SSE / total sum of squares of the targets."""
 
@@ -140,17 +149,35 @@ class R2(_ErrorSums):
         return 1.0 - self.sq_sum / total if total > 0 else float("nan")
 
 
-METRICS = {
-    "accuracy": Accuracy,
-    "topk_accuracy": TopKAccuracy,
-    "mae": MAE,
-    "rmse": RMSE,
-    "r2": R2,
-}
+class FunctionMetric(Metric):
+    """A plain function ``f(pred, target) -> float`` as a metric: the mean of its batch values,
+    weighted by batch size (larger is better unless ``f.mode == "min"``)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.mode = getattr(fn, "mode", "max")
+        super().__init__()
+
+    def reset(self):
+        self.total = 0.0
+        self.count = 0
+
+    def update(self, pred, target):
+        n = len(target)
+        self.total += float(self.fn(pred, target)) * n
+        self.count += n
+
+    def compute(self):
+        return self.total / self.count if self.count else float("nan")
 
 
-def metric_mode(name: str) -> str:
-    """"min" or "max": which way ``name`` (e.g. ``val/accuracy``, ``train/loss``) improves."""
-    base = name.split("/")[-1]
-    cls = METRICS.get(base)
-    return cls.mode if cls is not None else "min"
+def default_monitor(has_val: bool) -> str:
+    """What checkpoints, early stopping and ReduceLROnPlateau watch unless told otherwise."""
+    return "val/loss" if has_val else "train/loss"
+
+
+def metric_mode(name: str, metrics: dict) -> str:
+    """"min" or "max": which way ``name`` (``val/accuracy``, ``train/loss``) improves, given the
+    run's metric objects by name (losses and unknown names improve downwards)."""
+    metric = metrics.get(name.split("/")[-1])
+    return getattr(metric, "mode", "min")

@@ -108,3 +108,20 @@ def plot_lr_curves(curves: list[dict], out: Path, log_scale: bool = False,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     return _save(fig, out, plt)
+
+
+def plot_confusion(matrix, names: list[str], out: Path) -> Path:
+    """Draw a confusion matrix (rows: true class, columns: predicted) into ``out``."""
+    plt = _pyplot()
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(max(4, 0.5 * n + 2), max(3.5, 0.5 * n + 1.5)))
+    im = ax.imshow(matrix, cmap="Blues")
+    ax.set(xticks=range(n), yticks=range(n), xticklabels=names, yticklabels=names,
+           xlabel="predicted", ylabel="true", title="Confusion matrix")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    fig.colorbar(im, ax=ax)
+    return _save(fig, out, plt)

@@ -34,12 +34,13 @@ def _lr_text(trainer) -> str:
 class PlainProgress(Callback):
     """One line per epoch on stdout."""
 
-    def __init__(self, echo=print):
+    def __init__(self, name: str = "run", echo=print):
+        self.name = name
         self.echo = echo
 
     def on_fit_start(self, trainer):
-        self.echo(f"training {trainer.cfg['name']}: {trainer.epochs} epochs, "
-                  f"{len(trainer.parts.train_loader)} batches per epoch")
+        self.echo(f"training {self.name}: {trainer.epochs} epochs, "
+                  f"{len(trainer.train_loader)} batches per epoch")
 
     def on_epoch_end(self, trainer, metrics):
         # Long runs of tiny epochs (linreg: 500 epochs of one step) print about 50 lines.
@@ -96,7 +97,7 @@ class RichProgress(Callback):
         )
         self.epoch_task = self.progress.add_task("epoch", total=trainer.epochs,
                                                  completed=trainer.epoch, info="")
-        self.batch_task = self.progress.add_task("batch", total=len(trainer.parts.train_loader),
+        self.batch_task = self.progress.add_task("batch", total=len(trainer.train_loader),
                                                  info="")
         self.rows = []
         self.columns = None
@@ -125,8 +126,8 @@ class RichProgress(Callback):
         return table
 
     def on_epoch_start(self, trainer):
-        done = trainer.parts.train_loader.state_dict().get("batches_done", 0)
-        self.progress.reset(self.batch_task, total=len(trainer.parts.train_loader),
+        done = trainer.train_loader.state_dict().get("batches_done", 0)
+        self.progress.reset(self.batch_task, total=len(trainer.train_loader),
                             completed=done, info="")
         self.epoch_start = time.perf_counter()
         self.samples = 0

@@ -1,4 +1,5 @@
-"""Run directories: ``runs/<name>/<timestamp>/``, the ``latest`` link, and the lock.
+"""Run directories: ``runs/<name>/<timestamp>/``, the ``latest`` link, the lock, and finding the
+run or checkpoint to continue.
 
 Two trainings never write into one directory at once: a run holds ``.lock`` (with its pid) while
 it trains. A lock left by a process that no longer exists is stale and is taken over.
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 from ..core.errors import ConfigError
+from .checkpoint import find_checkpoint
 
 LOCK_NAME = ".lock"
 
@@ -54,6 +56,46 @@ def latest_run(root: Path, name: str | None = None) -> Path | None:
         runs = [p for p in root.glob("*/*") if p.is_dir() and not p.is_symlink()]
     runs = [p for p in runs if (p / "config.yaml").exists()]
     return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
+
+
+def choose_run_dir(run_dir, resume_dir: Path | None, root: Path, name: str) -> Path:
+    """Where a run writes: ``run_dir`` if given (it must be empty unless resuming into it), else
+    the directory of the run being resumed, else a new ``root/name/<timestamp>``."""
+    if run_dir is not None:
+        target = Path(run_dir)
+        busy = target.exists() and any(target.iterdir())
+        if busy and resume_dir is None:
+            raise ConfigError(f"--run-dir {target}: the directory is not empty; trainctl never "
+                              "writes over an earlier run (use --resume to continue it)")
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+    if resume_dir is not None:
+        return resume_dir
+    return new_run_dir(root, name)
+
+
+def resume_checkpoint(resume: str, root: Path, name: str) -> Path:
+    """The checkpoint ``--resume`` means: ``auto`` (the newest run called ``name`` under
+    ``root``), a run directory (its ``last``) or a checkpoint file."""
+    if resume == "auto":
+        run = latest_run(root, name)
+        if run is None:
+            raise ConfigError(f"--resume auto: no earlier run named {name!r} under "
+                              f"{root}/ to resume")
+        target = run / "checkpoints" / "last.safetensors"
+        if not target.exists():
+            raise ConfigError(f"--resume auto: {run} has no checkpoints/last.safetensors")
+        return target
+    path = Path(resume)
+    if path.is_dir() and (path / "checkpoints" / "last.safetensors").exists():
+        return path / "checkpoints" / "last.safetensors"
+    return find_checkpoint(path)
+
+
+def run_dir_of(checkpoint: Path) -> Path | None:
+    """The run directory a checkpoint file belongs to (``<run>/checkpoints/x.safetensors``)."""
+    candidate = Path(checkpoint).parent.parent
+    return candidate if (candidate / "config.yaml").exists() else None
 
 
 def _pid_alive(pid: int) -> bool:

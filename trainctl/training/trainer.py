@@ -2,17 +2,30 @@
 
 One :class:`Trainer` runs epochs (or ``max_steps``) of: forward, loss, backward, optional
 gradient clipping and accumulation, optimizer step, scheduler step (per ``step`` or per
-``epoch``; ``ReduceLROnPlateau`` is fed its monitored metric), evaluation every ``eval_every``
-epochs, and calls its callbacks (progress, logging, checkpoints, early stopping) at each stage.
+``epoch``; a scheduler built with a ``scheduler_monitor``, such as ``ReduceLROnPlateau``, is fed
+that metric), evaluation every ``eval_every`` epochs, and calls its callbacks (progress, logging,
+checkpoints, early stopping) at each stage.
 
-Everything that makes a run repeatable lives in :meth:`Trainer.checkpoint_state`: weights,
-optimizer and scheduler state, RNG state, the data loader's position inside the epoch and the
-epoch's running sums, so a run stopped at any step and resumed ends bit-identical to one that
-never stopped.
+The Trainer takes objects and plain keyword arguments, never a config: ``trainctl.training.train``
+builds them from a config file, and a Python user can build them by hand. Everything that makes a
+run repeatable is in :meth:`Trainer.state_dict`: weights, optimizer and scheduler state, RNG
+state, the data loader's position inside the epoch, the epoch's running sums and each callback's
+own state, so a run stopped at any step and resumed ends bit-identical to one that never stopped.
+
+Example:
+    >>> import trainctl as tc
+    >>> from trainctl.utils.data import DataLoader, TensorDataset
+    >>> x = tc.randn(64, 2); y = x @ tc.tensor([[2.0], [3.0]])
+    >>> model = tc.nn.Linear(2, 1)
+    >>> trainer = Trainer(model, tc.nn.MSELoss(), tc.optim.SGD(model.parameters(), lr=0.1),
+    ...                   DataLoader(TensorDataset(x, y), batch_size=16), epochs=20)
+    >>> trainer.fit()["final"]["train/loss"] < 1e-3
+    True
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -21,24 +34,33 @@ import numpy
 from ..autograd.grad_mode import no_grad
 from ..core import random as tc_random
 from ..core.errors import TrainctlError
-from .metrics import METRICS
+from ..nn.utils import clip_grad_norm_, clip_grad_value_
 
 
 class NonFiniteLoss(TrainctlError):
-    """The loss became NaN or infinite (``train.on_nan: stop``)."""
+    """The loss became NaN or infinite (``on_nan="stop"``)."""
 
 
 class Interrupted(Exception):
-    """Training stopped on Ctrl-C / SIGTERM after saving a ``last`` checkpoint."""
+    """Training stopped on request (Ctrl-C / SIGTERM) at a step boundary."""
+
+
+_PLAIN = (int, float, str, list, type(None))
 
 
 class EpochSums:
-    """Running sums of one epoch's loss and metrics (kept in checkpoints for mid-epoch resume)."""
+    """Running sums of one epoch's loss and metrics (kept in checkpoints for mid-epoch resume).
 
-    def __init__(self, metric_names):
+    ``metrics`` maps names to metric objects used as prototypes: each EpochSums works on fresh
+    copies, so training and validation sums never share state.
+    """
+
+    def __init__(self, metrics: dict):
         self.loss_sum = 0.0
         self.count = 0
-        self.metrics = {name: METRICS[name]() for name in metric_names}
+        self.metrics = {name: copy.deepcopy(m) for name, m in metrics.items()}
+        for metric in self.metrics.values():
+            metric.reset()
 
     def update(self, loss: float, out, target, n: int) -> None:
         self.loss_sum += loss * n
@@ -53,8 +75,10 @@ class EpochSums:
         return out
 
     def state_dict(self) -> dict:
+        # A metric's running sums are its plain-valued attributes (counts, sums, lists of them).
         return {"loss_sum": self.loss_sum, "count": self.count,
-                "metrics": {k: dict(vars(m)) for k, m in self.metrics.items()}}
+                "metrics": {k: {a: v for a, v in vars(m).items() if isinstance(v, _PLAIN)}
+                            for k, m in self.metrics.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         self.loss_sum, self.count = state["loss_sum"], state["count"]
@@ -63,30 +87,62 @@ class EpochSums:
 
 
 class Trainer:
-    """Trains ``parts`` (see ``setup.RunParts``) as the config's ``train`` section says."""
+    """Trains ``model`` on ``train_loader`` with ``loss_fn`` and ``optimizer``.
 
-    def __init__(self, cfg, parts, callbacks=()):
-        self.cfg = cfg
-        self.parts = parts
+    Args:
+        model, loss_fn, optimizer: the module, the loss (a callable ``loss_fn(out, y)``) and an
+            optimizer over the model's parameters.
+        train_loader, val_loader: data loaders yielding ``(x, y)``; validation is optional.
+        scheduler: an LR scheduler, stepped every ``scheduler_interval`` (``"epoch"`` or
+            ``"step"``); with ``scheduler_monitor`` (e.g. ``"val/loss"``) it is stepped once per
+            epoch with that metric's value (``ReduceLROnPlateau``).
+        epochs, max_steps: stop after this many epochs, or optimizer steps if sooner.
+        metrics: name -> metric object (``update(pred, target)``, ``compute()``, ``reset()``),
+            logged as ``train/<name>`` and ``val/<name>``.
+        accumulate_grad_batches: batches whose gradients are summed before one optimizer step.
+        grad_clip_norm, grad_norm_type, grad_clip_value: clip gradients by total norm or by value
+            before each step.
+        eval_every: validate every N epochs (and after the last one).
+        on_nan: ``"stop"`` raises :class:`NonFiniteLoss`; ``"skip_batch"`` skips such batches.
+        device: where batches are moved (the model must already be there).
+        callbacks: :class:`~trainctl.training.callbacks.Callback` objects, called in order.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, train_loader, *, val_loader=None,
+                 scheduler=None, scheduler_interval: str = "epoch",
+                 scheduler_monitor: str | None = None, epochs: int = 1,
+                 max_steps: int | None = None, metrics: dict | None = None,
+                 accumulate_grad_batches: int = 1, grad_clip_norm: float | None = None,
+                 grad_norm_type: float = 2.0, grad_clip_value: float | None = None,
+                 eval_every: int = 1, on_nan: str = "stop", device=None, callbacks=()):
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
+                             f"{scheduler_interval!r}")
+        if on_nan not in ("stop", "skip_batch"):
+            raise ValueError(f"on_nan must be 'stop' or 'skip_batch', got {on_nan!r}")
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.scheduler = scheduler
+        self.scheduler_interval = scheduler_interval
+        self.scheduler_monitor = scheduler_monitor
+        self.epochs, self.max_steps = epochs, max_steps
+        self.metrics = dict(metrics or {})
+        self.accumulate = accumulate_grad_batches
+        self.grad_clip_norm, self.grad_norm_type = grad_clip_norm, grad_norm_type
+        self.grad_clip_value = grad_clip_value
+        self.eval_every = eval_every
+        self.on_nan = on_nan
+        self.device = device
         self.callbacks = list(callbacks)
-        train = cfg["train"]
-        self.epochs = train["epochs"]
-        self.max_steps = train["max_steps"]
-        self.accumulate = train["accumulate_grad_batches"]
-        self.grad_clip = train["grad_clip"]
-        self.eval_every = train["eval_every"]
-        self.on_nan = train["on_nan"]
-        self.metric_names = list(train["metrics"])
-        sched = cfg["scheduler"] or {}
-        self.interval = sched.get("interval", "epoch")
-        self.plateau_monitor = sched.get("monitor") or (
-            "val/loss" if parts.val_loader is not None else "train/loss")
+        keys = [cb.state_key for cb in self.callbacks]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"two callbacks share the state key {twice[0]!r}; give them "
+                             "different arguments or override state_key")
         self.epoch = 0  # epochs completed
         self.global_step = 0  # optimizer steps taken
-        self.best_value = None
-        self.best_epoch = None
         self.history: list[dict] = []
-        self.sums = EpochSums(self.metric_names)
+        self.sums = EpochSums(self.metrics)
         self.interrupt_requested = False
         self.stop_reason = None
         self._started = None
@@ -98,7 +154,7 @@ class Trainer:
         return self._elapsed_before + (time.perf_counter() - self._started if self._started else 0)
 
     def current_lrs(self) -> list[float]:
-        return [float(g["lr"]) for g in self.parts.optimizer.param_groups]
+        return [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def lrs_used(self) -> list[float]:
         """The LR of each param group as used by the latest optimizer step."""
@@ -108,15 +164,6 @@ class Trainer:
         lrs = self.lrs_used()
         return {"lr" if len(lrs) == 1 else f"lr/{i}": lr for i, lr in enumerate(lrs)}
 
-    def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.parts.train_loader) / self.accumulate)
-
-    @staticmethod
-    def is_better(value, best, mode: str, min_delta: float = 0.0) -> bool:
-        if best is None:
-            return True
-        return value < best - min_delta if mode == "min" else value > best + min_delta
-
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current epoch (early stopping, max_steps)."""
         self.stop_reason = reason
@@ -125,54 +172,58 @@ class Trainer:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
 
+    def _to_device(self, t):
+        return t if self.device is None or self.device.type == "cpu" else t.to(self.device)
+
     # ------------------------------------------------------------------ state
-    def checkpoint_state(self) -> dict:
-        p = self.parts
-        callbacks = {type(cb).__name__: cb.state_dict() for cb in self.callbacks
-                     if hasattr(cb, "state_dict")}
+    def state_dict(self) -> dict:
+        """Everything needed to continue this run exactly (see :meth:`load_state_dict`)."""
         return {
-            "model": p.model.state_dict(),
-            "optimizer": p.optimizer.state_dict(),
-            "scheduler": p.scheduler.state_dict() if p.scheduler is not None else None,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "trainer": {
                 "epoch": self.epoch, "global_step": self.global_step,
-                "best_value": self.best_value, "best_epoch": self.best_epoch,
                 "elapsed": self.elapsed(), "sums": self.sums.state_dict(),
-                "loader": p.train_loader.state_dict(), "rng": tc_random.get_rng_state(),
-                "callbacks": callbacks, "history": self.history,
+                "loader": self.train_loader.state_dict(), "rng": tc_random.get_rng_state(),
+                "callbacks": {cb.state_key: cb.state_dict() for cb in self.callbacks},
+                "history": self.history,
             },
-            "config": dict(self.cfg),
-            "data": {"classes": p.classes},
         }
 
-    def load_state(self, state: dict) -> None:
-        """Continue from a checkpoint made by :meth:`checkpoint_state`."""
-        p = self.parts
-        p.optimizer.load_state_dict(state["optimizer"])
-        if p.scheduler is not None and state.get("scheduler") is not None:
-            p.scheduler.load_state_dict(state["scheduler"])
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` (the model's weights are loaded by the caller, who
+        knows which file they came from and reports a mismatch against it)."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
         t = state["trainer"]
         self.epoch, self.global_step = t["epoch"], t["global_step"]
-        self.best_value, self.best_epoch = t["best_value"], t["best_epoch"]
         self._elapsed_before = t["elapsed"]
         self.history = list(t["history"])
         self.sums.load_state_dict(t["sums"])
-        p.train_loader.load_state_dict(t["loader"])
+        self.train_loader.load_state_dict(t["loader"])
         tc_random.set_rng_state(t["rng"])
         for cb in self.callbacks:
-            saved = t["callbacks"].get(type(cb).__name__)
-            if saved is not None and hasattr(cb, "load_state_dict"):
+            saved = t["callbacks"].get(cb.state_key)
+            if saved is not None:
                 cb.load_state_dict(saved)
 
     # ------------------------------------------------------------------ the loop
     def fit(self) -> dict:
+        """Train until ``epochs``/``max_steps`` or a stop; returns :meth:`summary`.
+
+        Raises :class:`Interrupted` when ``interrupt_requested`` was set (after the
+        ``on_interrupt`` callbacks ran), and calls ``on_exception`` on every callback for any
+        other error before re-raising it.
+        """
         self._started = time.perf_counter()
-        self._call("on_fit_start")
-        # Overflow to inf/nan is caught below as a non-finite loss (train.on_nan), with a clear
+        # Overflow to inf/nan is caught below as a non-finite loss (on_nan), with a clear
         # message; NumPy's own warnings about it would only be noise.
         errstate = numpy.errstate(over="ignore", invalid="ignore", divide="ignore")
         try:
             errstate.__enter__()
+            self._call("on_fit_start")
             while self.epoch < self.epochs and self.stop_reason is None:
                 self._call("on_epoch_start")
                 finished = self._train_epoch()
@@ -184,6 +235,9 @@ class Trainer:
         except Interrupted:
             self._call("on_interrupt")
             raise
+        except BaseException as exc:
+            self._call("on_exception", exc)
+            raise
         finally:
             errstate.__exit__(None, None, None)
             self._elapsed_before = self.elapsed()
@@ -193,15 +247,14 @@ class Trainer:
 
     def _train_epoch(self) -> bool:
         """One pass over the training data; False when it stopped early (interrupt, max_steps)."""
-        p = self.parts
-        p.model.train()
+        self.model.train()
         micro = 0
-        batches = len(p.train_loader)
-        done_before = p.train_loader.state_dict().get("batches_done", 0)
-        for i, (x, y) in enumerate(p.train_loader, start=done_before):
-            x, y = p.to_device(x), p.to_device(y)
-            out = p.model(x)
-            loss = p.loss_fn(out, y)
+        batches = len(self.train_loader)
+        done_before = self.train_loader.state_dict().get("batches_done", 0)
+        for i, (x, y) in enumerate(self.train_loader, start=done_before):
+            x, y = self._to_device(x), self._to_device(y)
+            out = self.model(x)
+            loss = self.loss_fn(out, y)
             value = float(loss.item())
             if not math.isfinite(value):
                 if self.on_nan == "stop":
@@ -210,7 +263,7 @@ class Trainer:
                         f"{self.global_step + 1} (batch {i + 1}); the last good checkpoint is "
                         "kept. Lower the learning rate, clip gradients (train.grad_clip) or set "
                         "train.on_nan: skip_batch")
-                p.optimizer.zero_grad()
+                self.optimizer.zero_grad()
                 micro = 0
                 continue
             (loss / self.accumulate if self.accumulate > 1 else loss).backward()
@@ -227,21 +280,17 @@ class Trainer:
         return True
 
     def _optimizer_step(self) -> None:
-        p = self.parts
-        if self.grad_clip is not None:
-            from ..nn.utils import clip_grad_norm_, clip_grad_value_
-
-            if self.grad_clip["max_norm"] is not None:
-                clip_grad_norm_(p.model.parameters(), self.grad_clip["max_norm"],
-                                self.grad_clip["norm_type"])
-            else:
-                clip_grad_value_(p.model.parameters(), self.grad_clip["value"])
+        if self.grad_clip_norm is not None:
+            clip_grad_norm_(self.model.parameters(), self.grad_clip_norm, self.grad_norm_type)
+        elif self.grad_clip_value is not None:
+            clip_grad_value_(self.model.parameters(), self.grad_clip_value)
         self._lrs_used = self.current_lrs()
-        p.optimizer.step()
-        p.optimizer.zero_grad()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
         self.global_step += 1
-        if p.scheduler is not None and self.interval == "step" and not self._plateau():
-            p.scheduler.step()
+        if (self.scheduler is not None and self.scheduler_interval == "step"
+                and self.scheduler_monitor is None):
+            self.scheduler.step()
         self._call("on_step_end")
 
     def _max_steps_reached(self) -> bool:
@@ -250,44 +299,39 @@ class Trainer:
             return True
         return False
 
-    def _plateau(self) -> bool:
-        return type(self.parts.scheduler).__name__ == "ReduceLROnPlateau"
-
     def _end_epoch(self) -> None:
-        p = self.parts
         self.epoch += 1
         metrics = self.sums.compute("train")
-        self.sums = EpochSums(self.metric_names)
-        if p.val_loader is not None and (self.epoch % self.eval_every == 0
-                                         or self.epoch == self.epochs):
-            metrics.update(self.evaluate(p.val_loader, "val"))
+        self.sums = EpochSums(self.metrics)
+        if self.val_loader is not None and (self.epoch % self.eval_every == 0
+                                            or self.epoch == self.epochs):
+            metrics.update(self.evaluate(self.val_loader, "val"))
             self._call("on_validation_end", metrics)
-        if p.scheduler is not None:
-            if self._plateau():
-                value = metrics.get(self.plateau_monitor)
+        if self.scheduler is not None:
+            if self.scheduler_monitor is not None:
+                value = metrics.get(self.scheduler_monitor)
                 if value is not None:
-                    p.scheduler.step(value)
-            elif self.interval == "epoch":
-                p.scheduler.step()
+                    self.scheduler.step(value)
+            elif self.scheduler_interval == "epoch":
+                self.scheduler.step()
         self.history.append({"epoch": self.epoch, "step": self.global_step, **metrics})
         self._call("on_epoch_end", metrics)
 
     def evaluate(self, loader, prefix: str) -> dict:
         """Loss and metrics of the model over ``loader`` (eval mode, no graph)."""
-        p = self.parts
-        sums = EpochSums(self.metric_names)
-        was_training = p.model.training
-        p.model.eval()
+        sums = EpochSums(self.metrics)
+        was_training = self.model.training
+        self.model.eval()
         with no_grad():
             for x, y in loader:
-                x, y = p.to_device(x), p.to_device(y)
-                out = p.model(x)
-                sums.update(float(p.loss_fn(out, y).item()), out, y, len(y))
-        p.model.train(was_training)
+                x, y = self._to_device(x), self._to_device(y)
+                out = self.model(x)
+                sums.update(float(self.loss_fn(out, y).item()), out, y, len(y))
+        self.model.train(was_training)
         return sums.compute(prefix)
 
     def summary(self) -> dict:
         last = self.history[-1] if self.history else {}
         return {"epochs": self.epoch, "steps": self.global_step,
-                "time_s": round(self._elapsed_before, 3), "best_value": self.best_value,
-                "best_epoch": self.best_epoch, "final": last, "stop_reason": self.stop_reason}
+                "time_s": round(self._elapsed_before, 3), "final": last,
+                "stop_reason": self.stop_reason}

@@ -57,7 +57,7 @@ class GetItem(Function):
 def getitem(a: Tensor, key) -> Tensor:
     """``a[key]`` with PyTorch/NumPy indexing."""
     key = _plain_key(key)
-    if backend._cupy is not None and not isinstance(a.data, numpy.ndarray):
+    if backend.cupy is not None and not isinstance(a.data, numpy.ndarray):
         key = _key_to_device(key, a)
     return GetItem.apply(a, key=key)
 

@@ -9,7 +9,7 @@ from ...core import backend
 from ...core.errors import ShapeError
 from ..function import Function, sum_to
 from ..tensor import Tensor
-from .elementwise import promote
+from .promotion import promote
 
 
 class MatMul(Function):

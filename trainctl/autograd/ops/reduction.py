@@ -1,9 +1,14 @@
-"""Reductions: ``sum, mean, prod, max, min, amax, amin, var, std, logsumexp, norm``, and the
-numerically stable ``softmax`` / ``log_softmax``.
+"""Reductions: ``sum, mean, prod, max, min, amax, amin, var, std, norm``.
 
 ``dim`` is an int, a tuple of ints or None (all dimensions); ``keepdim`` keeps reduced dimensions
 with size 1. Gradients follow PyTorch, including how ties share a gradient: ``max(dim)`` sends it
 to the returned index, while ``amax``/``amin`` and the all-element ``max()`` split it evenly.
+The softmax family (``softmax``, ``log_softmax``, ``logsumexp``) is in ``softmax.py``.
+
+Example:
+    >>> import trainctl as tc
+    >>> sum(tc.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
+    tensor([3., 7.])
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import numpy
 from ...core import backend, dtypes
 from ..function import Function
 from ..tensor import Tensor
-from .elementwise import cast
+from .promotion import cast
+from .selection import maximum, minimum
+from .shape import squeeze
+from .unary import abs as abs_
 
 
 def normalize_dims(dim, ndim: int):
@@ -41,7 +49,7 @@ def normalize_dims(dim, ndim: int):
     return tuple(sorted(set(axes)))
 
 
-def _expand_back(grad, in_shape, axes, keepdim):
+def expand_back(grad, in_shape, axes, keepdim):
     """Reshape a reduced gradient so it broadcasts against the input again."""
     if not keepdim and in_shape:
         shape = list(in_shape)
@@ -51,7 +59,8 @@ def _expand_back(grad, in_shape, axes, keepdim):
     return grad
 
 
-def _axis(axes, ndim):
+def numpy_axis(axes, ndim):
+    """The ``axis`` argument for NumPy: None when ``axes`` covers every dimension."""
     return None if len(axes) == ndim else axes
 
 
@@ -70,7 +79,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.meta = (a.shape, axes, keepdim)
-        axis = _axis(axes, a.ndim)
+        axis = numpy_axis(axes, a.ndim)
         if type(a) is numpy.ndarray:
             return numpy.add.reduce(a, axis=axis, keepdims=keepdim)
         return a.sum(axis=axis, keepdims=keepdim)
@@ -79,7 +88,7 @@ class Sum(Function):
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
         if grad.ndim:
-            grad = _expand_back(grad, shape, axes, keepdim)
+            grad = expand_back(grad, shape, axes, keepdim)
         return _broadcast(grad, shape)
 
 
@@ -87,7 +96,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.meta = (a.shape, axes, keepdim)
-        return a.mean(axis=_axis(axes, a.ndim), keepdims=keepdim)
+        return a.mean(axis=numpy_axis(axes, a.ndim), keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +104,7 @@ class Mean(Function):
         count = 1
         for ax in axes:
             count *= shape[ax]
-        return _broadcast(_expand_back(grad / count, shape, axes, keepdim), shape)
+        return _broadcast(expand_back(grad / count, shape, axes, keepdim), shape)
 
 
 def _reduce_dtype(a: Tensor, dtype=None) -> Tensor:
@@ -169,7 +178,7 @@ class AMax(Function):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim, is_max):
-        axis = _axis(axes, a.ndim)
+        axis = numpy_axis(axes, a.ndim)
         out = a.max(axis=axis, keepdims=True) if is_max else a.min(axis=axis, keepdims=True)
         ctx.save_for_backward(a)
         ctx.meta = (axes, keepdim, out)
@@ -180,8 +189,8 @@ class AMax(Function):
         (a,) = ctx.saved
         axes, keepdim, out = ctx.meta
         mask = a == out
-        count = mask.sum(axis=_axis(axes, a.ndim), keepdims=True)
-        grad = _expand_back(grad, a.shape, axes, keepdim)
+        count = mask.sum(axis=numpy_axis(axes, a.ndim), keepdims=True)
+        grad = expand_back(grad, a.shape, axes, keepdim)
         return mask * (grad / count)
 
 
@@ -234,8 +243,6 @@ def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
     source = a if a.data.ndim else a.reshape(1)
     values = TakeAlong.apply(source, indices=idx_keep, axis=axis)
     if not keepdim or a.data.ndim == 0:
-        from .shape import squeeze
-
         values = squeeze(values, axis)
     else:
         idx = idx_keep
@@ -245,8 +252,6 @@ def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
 def max(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """Largest element, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is ``maximum``."""
     if isinstance(dim, Tensor):
-        from .elementwise import maximum
-
         return maximum(a, dim)
     _check_nonempty(a, "max")
     return _max_min(a, dim, keepdim, True)
@@ -255,8 +260,6 @@ def max(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 def min(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """Smallest element, or ``(values, indices)`` along ``dim``; ``min(a, b)`` is ``minimum``."""
     if isinstance(dim, Tensor):
-        from .elementwise import minimum
-
         return minimum(a, dim)
     _check_nonempty(a, "min")
     return _max_min(a, dim, keepdim, False)
@@ -265,7 +268,7 @@ def min(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim, take_sqrt):
-        axis = _axis(axes, a.ndim)
+        axis = numpy_axis(axes, a.ndim)
         centered = a - a.mean(axis=axis, keepdims=True)
         n = 1
         for ax in axes:
@@ -288,7 +291,7 @@ class Var(Function):
     def backward(ctx, grad):
         (centered,) = ctx.saved
         axes, keepdim, denom, std = ctx.meta
-        grad = _expand_back(grad, centered.shape, axes, keepdim)
+        grad = expand_back(grad, centered.shape, axes, keepdim)
         if std is not None:
             xp = backend.get_array_module(grad)
             with numpy.errstate(divide="ignore", invalid="ignore"):
@@ -319,38 +322,11 @@ def std(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -
                      take_sqrt=True)
 
 
-class LogSumExp(Function):
-    @staticmethod
-    def forward(ctx, a, axes, keepdim):
-        xp = backend.get_array_module(a)
-        axis = _axis(axes, a.ndim)
-        m = a.max(axis=axis, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
-        ctx.save_for_backward(a)
-        ctx.meta = (axes, keepdim, out)
-        if keepdim:
-            return out
-        return out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved
-        axes, keepdim, out = ctx.meta
-        xp = backend.get_array_module(a)
-        return _expand_back(grad, a.shape, axes, keepdim) * xp.exp(a - out)
-
-
-def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(a), dim))`` computed without overflow."""
-    return LogSumExp.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
-
-
 class Norm2(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         xp = backend.get_array_module(a)
-        out = xp.sqrt((a * a).sum(axis=_axis(axes, a.ndim), keepdims=True))
+        out = xp.sqrt((a * a).sum(axis=numpy_axis(axes, a.ndim), keepdims=True))
         ctx.save_for_backward(a)
         ctx.meta = (axes, keepdim, out)
         if keepdim:
@@ -362,7 +338,7 @@ class Norm2(Function):
         (a,) = ctx.saved
         axes, keepdim, out = ctx.meta
         xp = backend.get_array_module(a)
-        grad = _expand_back(grad, a.shape, axes, keepdim)
+        grad = expand_back(grad, a.shape, axes, keepdim)
         with numpy.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(out == 0, 0, grad / out)  # PyTorch: zero gradient at a zero norm
         return a * scale
@@ -374,7 +350,7 @@ class NormP(Function):
     @staticmethod
     def forward(ctx, a, p, axes, keepdim):
         xp = backend.get_array_module(a)
-        out = (xp.abs(a) ** p).sum(axis=_axis(axes, a.ndim), keepdims=True) ** (1.0 / p)
+        out = (xp.abs(a) ** p).sum(axis=numpy_axis(axes, a.ndim), keepdims=True) ** (1.0 / p)
         ctx.save_for_backward(a)
         ctx.meta = (p, axes, keepdim, out)
         if keepdim:
@@ -386,7 +362,7 @@ class NormP(Function):
         (a,) = ctx.saved
         p, axes, keepdim, out = ctx.meta
         xp = backend.get_array_module(a)
-        grad = _expand_back(grad, a.shape, axes, keepdim)
+        grad = expand_back(grad, a.shape, axes, keepdim)
         with numpy.errstate(divide="ignore", invalid="ignore"):
             # d/da = sign(a) |a|^(p-1) / norm^(p-1); PyTorch gives 0 at a == 0 and at norm == 0.
             part = xp.where(a == 0, 0, xp.sign(a) * xp.abs(a) ** (p - 1))
@@ -401,8 +377,6 @@ def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         a = cast(a, dtypes.as_dtype(dtype).numpy)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
-    from .elementwise import abs as abs_
-
     if p == float("inf"):
         return amax(abs_(a), dim, keepdim)
     if p == float("-inf"):
@@ -414,58 +388,3 @@ def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if isinstance(p, str):
         raise ValueError(f"norm: unsupported p={p!r} for a vector norm")
     return NormP.apply(a, p=float(p), axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
-
-
-# ---------------------------------------------------------------------------- softmax
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, a, axis):
-        xp = backend.get_array_module(a)
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
-        ctx.meta = (axis, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        axis, out = ctx.meta
-        return out * (grad - (grad * out).sum(axis=axis, keepdims=True))
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, a, axis):
-        xp = backend.get_array_module(a)
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        ctx.meta = (axis, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        axis, out = ctx.meta
-        xp = backend.get_array_module(grad)
-        return grad - xp.exp(out) * grad.sum(axis=axis, keepdims=True)
-
-
-def _softmax_dim(a: Tensor, dim):
-    if dim is None:
-        # PyTorch's legacy implicit choice: dim 0 for 0-, 1- and 3-d inputs, else 1.
-        dim = 0 if a.data.ndim in (0, 1, 3) else 1
-    return normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else None
-
-
-def softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
-    """``exp(a) / sum(exp(a), dim)``, computed stably."""
-    if dtype is not None:
-        a = cast(a, dtypes.as_dtype(dtype).numpy)
-    return Softmax.apply(a, axis=_softmax_dim(a, dim))
-
-
-def log_softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
-    """``log(softmax(a, dim))``, computed stably (no log of 0)."""
-    if dtype is not None:
-        a = cast(a, dtypes.as_dtype(dtype).numpy)
-    return LogSoftmax.apply(a, axis=_softmax_dim(a, dim))

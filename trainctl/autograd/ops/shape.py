@@ -11,7 +11,7 @@ from ...core import backend
 from ...core.errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from .elementwise import cast, promote
+from .promotion import cast, promote
 
 
 def _shape_args(shape) -> tuple:

@@ -12,7 +12,7 @@ import numpy
 
 from ...autograd.tensor import Tensor
 from ..collate import default_collate
-from ..dataset import Dataset, _take
+from ..dataset import Dataset, take
 from ..transforms import apply_batch, as_transform
 
 
@@ -56,13 +56,13 @@ class ArrayDataset(Dataset):
         if self.transform is not None:
             x = self.transform(self.data[index])
         else:
-            x = _tensor(_take(self.data, index))
+            x = _tensor(take(self.data, index))
         if self.targets is None:
             return (x,)
         if self.int_targets:
             y = int(self.targets[index])
         else:
-            y = _tensor(_take(self.targets, index))
+            y = _tensor(take(self.targets, index))
         if self.target_transform is not None:
             y = self.target_transform(y)
         return x, y
@@ -70,11 +70,11 @@ class ArrayDataset(Dataset):
     def get_batch(self, indices) -> list:
         """The collated batch of ``indices`` (an int array): one gather, batch transforms."""
         indices = numpy.asarray(indices, dtype=numpy.int64)
-        x = _take(self.data, indices)
+        x = take(self.data, indices)
         x = apply_batch(self.transform, x) if self.transform is not None else _tensor(x)
         if self.targets is None:
             return [x]
-        y = _tensor(_take(self.targets, indices))
+        y = _tensor(take(self.targets, indices))
         if self.target_transform is not None:
             if self.int_targets and not hasattr(self.target_transform, "batch"):
                 # the per-sample path gives the function Python ints; so does this one

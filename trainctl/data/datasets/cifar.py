@@ -14,7 +14,7 @@ import os
 import numpy
 
 from ...core.errors import DataError
-from ..download import _mirror_list, download_file, extract_tar
+from ..download import download_file, extract_tar, mirror_list
 from ..transforms import TO_TENSOR
 from .base import ArrayDataset
 
@@ -35,7 +35,7 @@ class CIFAR10(ArrayDataset):
 
     Example:
         >>> ds = CIFAR10("data/cifar", train=False, download=True)  # doctest: +SKIP
-        >>> ds[0][0].shape
+        >>> ds[0][0].shape  # doctest: +SKIP
         trainctl.Size([3, 32, 32])
     """
 
@@ -65,7 +65,7 @@ class CIFAR10(ArrayDataset):
                 f"{type(self).__name__}: missing {', '.join(missing)} in {self.folder}{os.sep}. "
                 f"Put {self.filename} (the binary version) in {self.root}{os.sep} or its extracted "
                 f"files in {self.folder}{os.sep}, or pass download=True (download: true in a "
-                f"config) to fetch it from {_mirror_list(mirrors, self.mirrors)[0]}"
+                f"config) to fetch it from {mirror_list(mirrors, self.mirrors)[0]}"
             )
         images, labels = [], []
         for name in self.train_list if train else self.test_list:
@@ -106,6 +106,6 @@ class CIFAR10(ArrayDataset):
         """Fetch (MD5-checked) and extract the archive unless the batch files are all there."""
         if not self._missing():
             return
-        urls = [m.rstrip("/") + "/" + self.filename for m in _mirror_list(mirrors, self.mirrors)]
+        urls = [m.rstrip("/") + "/" + self.filename for m in mirror_list(mirrors, self.mirrors)]
         download_file(urls, self.archive, md5=self.md5)
         extract_tar(self.archive, self.root)

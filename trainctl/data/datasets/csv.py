@@ -109,8 +109,10 @@ class CSVDataset(ArrayDataset):
         feature_names: the feature columns' names (or their indices without a header).
 
     Example:
-        >>> train = CSVDataset("train.csv", target="species", standardize=True)  # doctest: +SKIP
-        >>> val = CSVDataset("val.csv", target="species", standardize=True, reference=train)
+        >>> train = CSVDataset("train.csv", target="species",  # doctest: +SKIP
+        ...                    standardize=True)
+        >>> val = CSVDataset("val.csv", target="species",  # doctest: +SKIP
+        ...                  standardize=True, reference=train)
     """
 
     def __init__(self, path, target, features=None, header: bool = True, delimiter: str = ",",

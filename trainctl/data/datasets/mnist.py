@@ -14,7 +14,7 @@ import os
 import numpy
 
 from ...core.errors import DataError
-from ..download import _mirror_list, download_file
+from ..download import download_file, mirror_list
 from ..transforms import TO_TENSOR
 from .base import ArrayDataset
 
@@ -69,7 +69,7 @@ class MNIST(ArrayDataset):
 
     Example:
         >>> ds = FashionMNIST("data/fashion", train=True, download=True)  # doctest: +SKIP
-        >>> x, y = ds[0]; x.shape, y
+        >>> x, y = ds[0]; x.shape, y  # doctest: +SKIP
         (trainctl.Size([1, 28, 28]), 9)
     """
 
@@ -104,7 +104,7 @@ class MNIST(ArrayDataset):
                 f"the {'train' if train else 'test'} split. Put the files (plain or .gz) in "
                 f"{self.raw_folder}{os.sep} (or directly in {self.root}{os.sep}), or pass "
                 f"download=True (download: true in a config) to fetch them from "
-                f"{_mirror_list(mirrors, self.mirrors)[0]}"
+                f"{mirror_list(mirrors, self.mirrors)[0]}"
             )
         images, labels = read_idx(paths[0]), read_idx(paths[1])
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -132,7 +132,7 @@ class MNIST(ArrayDataset):
 
     def download(self, mirrors=None) -> None:
         """Fetch this split's files that are not there yet (an existing .gz is MD5-checked)."""
-        mirrors = _mirror_list(mirrors, self.mirrors)
+        mirrors = mirror_list(mirrors, self.mirrors)
         for name in self._split_files():
             gz = name + ".gz"
             found = self._find(name)

@@ -3,9 +3,9 @@
 Layers call these functions; no maths is written twice.
 """
 
-from ...autograd.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 from ...autograd.ops.indexing import one_hot, pad  # noqa: F401
-from ...autograd.ops.reduction import log_softmax, softmax  # noqa: F401
+from ...autograd.ops.softmax import log_softmax, softmax  # noqa: F401
+from ...autograd.ops.unary import relu, sigmoid, tanh  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .adaptive_pooling import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403

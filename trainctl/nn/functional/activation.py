@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 from ...autograd.function import Function
-from ...autograd.ops.elementwise import Relu, _float
-from ...autograd.ops.reduction import softmax
+from ...autograd.ops.promotion import as_float
+from ...autograd.ops.softmax import softmax
+from ...autograd.ops.unary import Relu
 from ...autograd.tensor import Tensor
 from ...core import backend
 from ._special import erfc_array
@@ -222,19 +223,19 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
-    return Elu.apply(_float(input), alpha=float(alpha), scale=1.0, input_scale=1.0)
+    return Elu.apply(as_float(input), alpha=float(alpha), scale=1.0, input_scale=1.0)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Self-normalising ELU: ``scale * elu(x, alpha)`` with the fixed constants of the paper."""
-    return Elu.apply(_float(input), alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return Elu.apply(as_float(input), alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x / alpha) - 1)``."""
     if alpha == 0:
         raise ValueError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return Elu.apply(_float(input), alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
+    return Elu.apply(as_float(input), alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -247,27 +248,27 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return Gelu.apply(_float(input), approximate=approximate)
+    return Gelu.apply(as_float(input), approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish)."""
-    return Silu.apply(_float(input))
+    return Silu.apply(as_float(input))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    return Mish.apply(_float(input))
+    return Mish.apply(as_float(input))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``; linear where ``beta * x > threshold``."""
-    return Softplus.apply(_float(input), beta=float(beta), threshold=float(threshold))
+    return Softplus.apply(as_float(input), beta=float(beta), threshold=float(threshold))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, stable for large ``|x|``."""
-    return LogSigmoid.apply(_float(input))
+    return LogSigmoid.apply(as_float(input))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -277,12 +278,12 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
-    return Hardswish.apply(_float(input))
+    return Hardswish.apply(as_float(input))
 
 
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
-    return Softsign.apply(_float(input))
+    return Softsign.apply(as_float(input))
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:

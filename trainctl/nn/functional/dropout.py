@@ -7,7 +7,7 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...core import backend
 from ...core.errors import ShapeError
-from ...core.random import _generator
+from ...core.random import generator_for
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 
@@ -37,7 +37,7 @@ def _masked(input: Tensor, p: float, mask_shape: tuple, generator=None) -> Tenso
     if p == 1.0:
         keep = backend.get_array_module(input.data).zeros(mask_shape, dtype=dtype)
     else:
-        draw = _generator(generator).random(mask_shape, dtype="float32")
+        draw = generator_for(generator).random(mask_shape, dtype="float32")
         keep = ((draw >= p) * (1.0 / (1.0 - p))).astype(dtype)
         keep = backend.to_device(keep, input.device)
     return MaskMul.apply(input, mask=keep)

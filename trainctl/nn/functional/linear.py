@@ -100,7 +100,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input dtype {input.dtype} and weight dtype {weight.dtype} differ; "
             "cast one of them with .to()"
         )
-    if backend._cupy is not None:
+    if backend.cupy is not None:
         backend.check_same_device([input.data, weight.data], "linear")
     return Linear.apply(input, weight, bias)
 

@@ -8,7 +8,7 @@ broadcast: an (N, 1) prediction against an (N,) target would otherwise give an (
 from __future__ import annotations
 
 from ...autograd.function import Function
-from ...autograd.ops import elementwise as ew
+from ...autograd.ops import promotion, selection, unary
 from ...autograd.ops import reduction as red
 from ...autograd.tensor import Tensor
 from ...core import backend
@@ -30,8 +30,13 @@ __all__ = [
 ]
 
 
-def _reduction(reduction: str, size_average=None, reduce=None) -> str:
-    """The reduction mode, honouring PyTorch's deprecated ``size_average``/``reduce`` pair."""
+def reduction_mode(reduction: str, size_average=None, reduce=None) -> str:
+    """The reduction mode, honouring PyTorch's deprecated ``size_average``/``reduce`` pair.
+
+    Example:
+        >>> reduction_mode("mean"), reduction_mode("mean", size_average=False)
+        ('mean', 'sum')
+    """
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
@@ -57,7 +62,7 @@ def _like(input: Tensor, other):
     if not isinstance(other, Tensor):
         other = Tensor._wrap(backend.get_array_module(input.data).asarray(other))
     if other.data.dtype != input.data.dtype:
-        other = ew.cast(other, input.data.dtype)
+        other = promotion.cast(other, input.data.dtype)
     return other
 
 
@@ -121,14 +126,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         >>> float(mse_loss(tc.tensor([1.0, 3.0]), tc.tensor([0.0, 0.0])))
         5.0
     """
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     return _pointwise("mse_loss", "mse", input, target, 0.0, weight, red_)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``."""
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     return _pointwise("l1_loss", "l1", input, target, 0.0, weight, red_)
 
 
@@ -137,7 +142,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
     if beta < 0:
         raise ValueError("smooth_l1_loss does not support negative values for beta.")
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     return _pointwise("smooth_l1_loss", "smooth_l1", input, target, float(beta), None, red_)
 
 
@@ -147,7 +152,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise ValueError("huber_loss does not support non-positive values for delta.")
     return _pointwise("huber_loss", "huber", input, target, float(delta), weight,
-                      _reduction(reduction))
+                      reduction_mode(reduction))
 
 
 class BinaryCrossEntropy(Function):
@@ -181,7 +186,7 @@ class BinaryCrossEntropy(Function):
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (t log(x) + (1 - t) log(1 - x))`` for probabilities ``x`` (logs clamped at -100)."""
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     _same_shape("binary_cross_entropy", input, target)
     xp = backend.get_array_module(input.data)
     if input.data.size and bool(((input.data < 0) | (input.data > 1)).any()):
@@ -242,7 +247,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         >>> round(float(binary_cross_entropy_with_logits(tc.zeros(3), tc.ones(3))), 4)
         0.6931
     """
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     return BinaryCrossEntropyWithLogits.apply(
         input, _like(input, target), weight=_data(_like(input, weight)),
@@ -292,7 +297,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     ``'mean'`` divides by the number of elements, as PyTorch does.
     """
     if size_average is not None or reduce is not None:
-        reduction = _reduction(reduction, size_average, reduce)
+        reduction = reduction_mode(reduction, size_average, reduce)
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     _same_shape("kl_div", input, target)
@@ -341,7 +346,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         >>> round(float(cross_entropy(logits, tc.tensor([0]))), 4)
         0.2395
     """
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     w = _class_weight("cross_entropy", input, weight)
@@ -357,7 +362,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``."""
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     class_index_shapes("nll_loss", input, target)
     return NLL.apply(input, target=_int_target("nll_loss", input, target),
                      weight=_class_weight("nll_loss", input, weight),
@@ -367,7 +372,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where -1."""
-    red_ = _reduction(reduction, size_average, reduce)
+    red_ = reduction_mode(reduction, size_average, reduce)
     if tuple(input1.shape) != tuple(input2.shape) or input1.ndim not in (1, 2):
         raise ShapeError(
             f"cosine_embedding_loss: inputs must be 1-D or 2-D of one shape, got "
@@ -380,11 +385,11 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         )
     eps = 1e-12  # as PyTorch: added to each squared norm
     dot = red.sum(input1 * input2, -1)
-    mag = ew.sqrt((red.sum(input1 * input1, -1) + eps) * (red.sum(input2 * input2, -1) + eps))
+    mag = unary.sqrt((red.sum(input1 * input1, -1) + eps) * (red.sum(input2 * input2, -1) + eps))
     cos = dot / mag
     t = target.data
-    out = ew.where(Tensor._wrap(t == 1), 1 - cos, 0.0)
-    out = out + ew.where(Tensor._wrap(t == -1), ew.clamp(cos - margin, min=0.0), 0.0)
+    out = selection.where(Tensor._wrap(t == 1), 1 - cos, 0.0)
+    out = out + selection.where(Tensor._wrap(t == -1), selection.clamp(cos - margin, min=0.0), 0.0)
     if red_ == "none":
         return out
     return red.sum(out) if red_ == "sum" else red.mean(out)

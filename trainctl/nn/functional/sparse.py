@@ -65,7 +65,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     idx = input.data if isinstance(input, Tensor) else backend.get_array_module().asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
-    if backend._cupy is not None:
+    if backend.cupy is not None:
         idx = backend.to_device(idx, weight.device)
     num = weight.shape[0]
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):

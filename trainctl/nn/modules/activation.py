@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...autograd.ops.elementwise import sigmoid, tanh
-from ...autograd.ops.reduction import log_softmax, softmax
+from ...autograd.ops.softmax import log_softmax, softmax
+from ...autograd.ops.unary import sigmoid, tanh
 from ...autograd.tensor import Tensor
 from .. import functional as F
 from ..module import Module

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
-from ..module import Module, _addindent
+from ..module import Module, addindent
 
 
 def _index(container: Module, idx: int) -> str:
@@ -166,7 +166,7 @@ class ModuleList(_ModuleSequence):
         lines, start = [], 0
         for end in range(1, len(reprs) + 1):
             if end == len(reprs) or reprs[end] != reprs[start]:
-                body = _addindent(reprs[start], 2)
+                body = addindent(reprs[start], 2)
                 if end - start == 1:
                     lines.append(f"({start}): {body}")
                 else:

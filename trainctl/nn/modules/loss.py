@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor
 from .. import functional as F
-from ..functional.loss import _reduction
+from ..functional.loss import reduction_mode
 from ..module import Module
 
 __all__ = [
@@ -21,7 +21,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = _reduction(reduction, size_average, reduce)
+            reduction = reduction_mode(reduction, size_average, reduce)
         self.reduction = reduction
 
 

@@ -1,0 +1,165 @@
+"""In-place updates: ``add_, sub_, mul_, div_, zero_, fill_, copy_, clamp_, uniform_, normal_,
+masked_fill_``, item assignment (``x[i] = v``) and ``x += y``, attached to ``Tensor``.
+
+Each one bumps the tensor's version (``Tensor._check_inplace``), so backward can tell that an
+array it saved has changed since. Under grad mode an update that would need recording (of a tensor
+that requires grad, or with an operand that does) raises instead of leaving wrong gradients;
+only the operators (``x += y``) fall back to the out-of-place result.
+
+Example:
+    >>> import trainctl as tc
+    >>> x = tc.zeros(2)
+    >>> x.add_(1).mul_(3)
+    tensor([3., 3.])
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..core import backend
+from ..core.random import generator_for
+from .grad_mode import STATE
+from .ops import arithmetic
+from .tensor import Tensor
+
+
+def _operand(other):
+    """``other`` as an array or Python number to update with."""
+    if isinstance(other, Tensor):
+        if other._requires_grad and STATE.enabled:
+            # PyTorch would record the update; dropping the gradient silently is worse.
+            raise RuntimeError(
+                "in-place update with a tensor that requires grad is not recorded for "
+                "backward: write it out of place (a = a + b) or wrap it in tc.no_grad()"
+            )
+        return other.data
+    if isinstance(other, numpy.generic):
+        return other.item()
+    return other
+
+
+def add_(self: Tensor, other, alpha=1) -> Tensor:
+    """In place: ``self += alpha * other``."""
+    self._check_inplace("add_")
+    other = _operand(other)
+    self.data += other if alpha == 1 else other * alpha
+    return self
+
+
+def sub_(self: Tensor, other, alpha=1) -> Tensor:
+    self._check_inplace("sub_")
+    other = _operand(other)
+    self.data -= other if alpha == 1 else other * alpha
+    return self
+
+
+def mul_(self: Tensor, other) -> Tensor:
+    self._check_inplace("mul_")
+    self.data *= _operand(other)
+    return self
+
+
+def div_(self: Tensor, other) -> Tensor:
+    self._check_inplace("div_")
+    self.data /= _operand(other)
+    return self
+
+
+def zero_(self: Tensor) -> Tensor:
+    self._check_inplace("zero_")
+    self.data[...] = 0
+    return self
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    self._check_inplace("fill_")
+    self.data[...] = _operand(value)
+    return self
+
+
+def copy_(self: Tensor, src) -> Tensor:
+    """Copy ``src`` (broadcast to this shape, cast to this dtype and device) into self."""
+    self._check_inplace("copy_")
+    src = src.data if isinstance(src, Tensor) else src
+    src = backend.to_device(backend.get_array_module(src).asarray(src), self.device)
+    self.data[...] = src
+    return self
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:
+    self._check_inplace("clamp_")
+    xp = backend.get_array_module(self.data)
+    xp.clip(self.data, _operand(min), _operand(max), out=self.data)
+    return self
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from U(a, b) drawn from trainctl's seeded generator."""
+    self._check_inplace("uniform_")
+    sample = generator_for(generator).uniform(a, b, self.data.shape)
+    self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
+    return self
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from N(mean, std**2) drawn from trainctl's seeded generator."""
+    self._check_inplace("normal_")
+    sample = generator_for(generator).normal(mean, std, self.data.shape)
+    self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
+    return self
+
+
+def setitem(self: Tensor, key, value) -> None:
+    """``self[key] = value`` with NumPy/PyTorch indexing."""
+    if STATE.enabled and isinstance(value, Tensor) and value._requires_grad:
+        # PyTorch would record the copy; here it would silently drop the gradient.
+        raise RuntimeError(
+            "__setitem__: the assigned value requires grad, but item assignment is not "
+            "recorded for backward; build the result with tc.cat, tc.stack or tc.where "
+            "(or assign under tc.no_grad() to copy the values only)"
+        )
+    self._check_inplace("__setitem__")
+    if isinstance(key, Tensor):
+        key = key.data
+    elif isinstance(key, tuple):
+        key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
+    self.data[key] = _operand(value)
+
+
+def masked_fill_(self: Tensor, mask, value) -> Tensor:
+    """In place: set ``value`` where ``mask`` is true."""
+    self._check_inplace("masked_fill_")
+    m = mask.data if isinstance(mask, Tensor) else mask
+    xp = backend.get_array_module(self.data)
+    xp.copyto(self.data, xp.asarray(value.item() if isinstance(value, Tensor) else value,
+                                    dtype=self.data.dtype), where=m)
+    return self
+
+
+def _operator(method_name, out_of_place):
+    """``x += y``: in place, except when grad mode would need to record it (``x`` is inside a
+    graph, or ``y`` requires grad), where it rebinds ``x`` to the out-of-place result so the
+    gradients stay right. A leaf that requires grad still refuses, as in PyTorch."""
+
+    def inplace(self, other):
+        if STATE.enabled and (self.grad_fn is not None or (
+            not self._requires_grad and isinstance(other, Tensor) and other._requires_grad
+        )):
+            return out_of_place(self, other)
+        return getattr(self, method_name)(other)
+
+    return inplace
+
+
+_METHODS = {
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
+    "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "uniform_": uniform_, "normal_": normal_,
+    "masked_fill_": masked_fill_, "__setitem__": setitem,
+    "__iadd__": _operator("add_", arithmetic.add), "__isub__": _operator("sub_", arithmetic.sub),
+    "__imul__": _operator("mul_", arithmetic.mul),
+    "__itruediv__": _operator("div_", arithmetic.div),
+}
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
