@@ -14,7 +14,7 @@ Example:
     (trainctl.Size([4, 2]), trainctl.Size([4, 1]))
 """
 
-from importlib import import_module as _import_module
+from ..core.lazy import lazy_names
 
 # Every public name and the module that defines it, imported on first use (PEP 562
 # ``__getattr__`` below): the datasets, samplers, loader and transforms are ~30 ms of a cold
@@ -47,16 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(_import_module(_WHERE[name], __name__), name)
-    elif name in _MODULES:
-        value = _import_module(_MODULES[name], __name__)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later lookups find a plain global: no call, no import
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE, *_MODULES})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _WHERE, _MODULES)

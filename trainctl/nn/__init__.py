@@ -7,7 +7,7 @@ Example:
     trainctl.Size([3, 2])
 """
 
-from importlib import import_module as _import_module
+from ..core.lazy import lazy_names
 
 # Every public name and the module that defines it. Nothing here is imported until a name is
 # first used (PEP 562 ``__getattr__`` below): the layers, losses and functional ops are over 100 ms
@@ -55,16 +55,4 @@ _WHERE = {name: module for module, names in _DEFINED_IN.items() for name in name
 __all__ = sorted([*_WHERE, *_MODULES])
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(_import_module(_WHERE[name], __name__), name)
-    elif name in _MODULES:
-        value = _import_module(_MODULES[name], __name__)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later lookups find a plain global: no call, no import
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _WHERE, _MODULES)

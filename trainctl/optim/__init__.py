@@ -7,7 +7,7 @@ Example:
     >>> sched = tc.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
 """
 
-from importlib import import_module as _import_module
+from ..core.lazy import lazy_names
 
 # Every public name and the module that defines it, imported on first use (PEP 562
 # ``__getattr__`` below) rather than by every ``import trainctl``: the optimizers are ~20 ms of
@@ -42,16 +42,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(_import_module(_WHERE[name], __name__), name)
-    elif name in _MODULES:
-        value = _import_module(_MODULES[name], __name__)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later lookups find a plain global: no call, no import
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE, *_MODULES})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _WHERE, _MODULES)

@@ -7,7 +7,7 @@ Example:
     2
 """
 
-from importlib import import_module as _import_module
+from ..core.lazy import lazy_names
 
 # Resolved by __getattr__ below, which ruff cannot see (hence the noqa).
 __all__ = [
@@ -18,15 +18,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # Each name is trainctl.data's, which loads the module defining it on first use: importing
-    # this module costs nothing more than the table above.
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_import_module("..data", __package__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+# Each name is trainctl.data's, which loads the module defining it on first use: importing
+# this module costs nothing more than the table above.
+__getattr__, __dir__ = lazy_names(__name__, globals(), dict.fromkeys(__all__, "trainctl.data"))
