@@ -10,6 +10,7 @@ import os
 import struct
 import tarfile
 import threading
+import zipfile
 
 import numpy
 
@@ -38,6 +39,35 @@ def mnist_files(train_n: int = 20, test_n: int = 10) -> dict[str, bytes]:
     raw = {"train-images-idx3-ubyte": xtr, "train-labels-idx1-ubyte": ytr,
            "t10k-images-idx3-ubyte": xte, "t10k-labels-idx1-ubyte": yte}
     return {name + ".gz": gzip.compress(idx_bytes(a), mtime=0) for name, a in raw.items()}, raw
+
+
+def npy_bytes(array=None, *, header: str | None = None, data: bytes = b"",
+              version: int = 1) -> bytes:
+    """A .npy file: ``array`` as numpy saves it, or a hand-written ``header`` dict and ``data``."""
+    if array is not None:
+        buf = io.BytesIO()
+        numpy.save(buf, array, allow_pickle=True)
+        return buf.getvalue()
+    text = header.encode("latin1")
+    text += b" " * (63 - (len(text) + 10) % 64) + b"\n"
+    size = struct.pack("<H", len(text)) if version == 1 else struct.pack("<I", len(text))
+    return b"\x93NUMPY" + bytes([version, 0]) + size + text + data
+
+
+def gzip_bomb(header: bytes, mib: int) -> bytes:
+    """gzip of ``header`` then ``mib`` MiB of zeros, about 1 KB per MiB: one gzip member per MiB
+    (a reader inflates consecutive members as one stream), built without holding the zeros."""
+    one = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
+    return gzip.compress(header, mtime=0) + one * mib
+
+
+def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip archive (an .npz when the names end in .npy) of ``members``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
 
 
 def md5(data: bytes) -> str:
@@ -84,13 +114,18 @@ class FileServer:
     """Serves ``files`` (path -> bytes) on 127.0.0.1; honours ``Range: bytes=N-``.
 
     ``cut`` maps a path to a byte count: that response announces the full length but the
-    connection closes after that many bytes (a dropped download). ``requests`` records
-    ``(path, range header)`` of each GET.
+    connection closes after that many bytes (a dropped download). ``trickle`` maps a path to a
+    delay: the headers and the first byte come at once, then one byte per delay. A path in
+    ``hang`` gets no answer at all. ``requests`` records ``(path, range header)`` of each GET.
+    The waits end when the server is closed, so no handler outlives a test for long.
     """
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.cut: dict[str, int] = {}
+        self.trickle: dict[str, float] = {}
+        self.hang: set[str] = set()
+        self.stopped = threading.Event()
         self.ignore_range = False
         self.requests: list[tuple[str, str | None]] = []
         server = self
@@ -99,6 +134,9 @@ class FileServer:
             def do_GET(self):
                 rng = self.headers.get("Range")
                 server.requests.append((self.path, rng))
+                if self.path in server.hang:
+                    server.stopped.wait()
+                    return
                 data = server.files.get(self.path)
                 if data is None:
                     self.send_error(404)
@@ -124,6 +162,16 @@ class FileServer:
                     self.wfile.flush()
                     self.close_connection = True
                     return
+                if self.path in server.trickle:
+                    self.close_connection = True
+                    for i in range(len(body)):
+                        if i and server.stopped.wait(server.trickle[self.path]):
+                            return
+                        try:
+                            self.wfile.write(body[i:i + 1])
+                        except OSError:  # the client gave up
+                            return
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args):  # keep test output quiet
@@ -139,6 +187,7 @@ class FileServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def close(self) -> None:
+        self.stopped.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
@@ -153,6 +202,33 @@ def refused_url() -> str:
     port = s.getsockname()[1]
     s.close()
     return f"http://127.0.0.1:{port}"
+
+
+class Unanswered:
+    """A loopback port whose listen queue is full: a connection attempt waits (connect timeout)."""
+
+    def __init__(self):
+        import socket
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.fillers = []
+        for _ in range(4):  # the kernel queues one or two more than the backlog
+            c = socket.socket()
+            c.settimeout(0.2)
+            try:
+                c.connect(self.listener.getsockname())
+            except OSError:
+                c.close()
+                break
+            self.fillers.append(c)
+
+    def close(self) -> None:
+        for c in self.fillers:
+            c.close()
+        self.listener.close()
 
 
 # ----------------------------------------------------------------------------- comparisons

@@ -3,13 +3,16 @@
 import gzip
 import io
 import os
+import sys
 import tarfile
+import time
 
 import numpy
 import pytest
 
 import trainctl as tc
 from tests.data.helpers import (
+    Unanswered,
     assert_same_batch,
     cifar_archive,
     idx_bytes,
@@ -269,3 +272,110 @@ def test_safe_archive_extracts(tmp_path):
     archive = write(str(tmp_path / "ok.tar.gz"), tar_gz({"d/a.txt": b"hi", "b.txt": b"yo"}))
     extract_tar(archive, str(tmp_path / "out"))
     assert (tmp_path / "out" / "d" / "a.txt").read_bytes() == b"hi"
+
+
+# ----------------------------------------------------------------------------- faults: timeouts
+
+
+def _timed(fn):
+    start = time.monotonic()
+    with pytest.raises(tc.DataError) as e:
+        fn()
+    return str(e.value), time.monotonic() - start
+
+
+def test_stall_timeout_gives_up_on_a_trickle_and_the_next_try_resumes(server, tmp_path):
+    server.files["/f.bin"] = DATA
+    server.trickle["/f.bin"] = 1.0  # one byte per second
+    dest = str(tmp_path / "f.bin")
+    url = server.url + "/f.bin"
+    msg, took = _timed(lambda: download_file(url, dest, md5=md5(DATA), stall_timeout=0.3))
+    assert took < 2.0
+    assert f"{url}: stalled: no data for 0.3 s (stall_timeout)" in msg
+    assert f"the 1 bytes received are kept in {dest}.part" in msg
+    del server.trickle["/f.bin"]
+    download_file(url, dest, md5=md5(DATA))
+    assert open(dest, "rb").read() == DATA and server.requests[-1] == ("/f.bin", "bytes=1-")
+
+
+def test_a_server_that_never_answers_stalls(server, tmp_path):
+    server.hang.add("/f.bin")
+    url = server.url + "/f.bin"
+    msg, took = _timed(lambda: download_file(url, str(tmp_path / "f.bin"), stall_timeout=0.3))
+    assert took < 2.0 and f"{url}: stalled: no data for 0.3 s" in msg
+
+
+def test_overall_deadline_stops_a_download_that_never_stalls(server, tmp_path):
+    server.files["/f.bin"] = server.files["/g.bin"] = DATA
+    server.trickle["/f.bin"] = 0.02  # steady but far too slow: 200 s for 10 KiB
+    urls = [server.url + "/f.bin", server.url + "/g.bin"]
+    msg, took = _timed(lambda: download_file(urls, str(tmp_path / "f.bin"), stall_timeout=5,
+                                             deadline=0.4))
+    assert 0.3 < took < 2.0
+    # the deadline covers the whole call: the second mirror is not started after it passed
+    assert msg.count("the overall deadline passed (the deadline argument)") == 2
+    assert [p for p, _ in server.requests] == ["/f.bin"]
+
+
+def test_connect_timeout(tmp_path):
+    port = Unanswered()
+    try:
+        url = port.url + "/f.bin"
+        msg, took = _timed(lambda: download_file(url, str(tmp_path / "f.bin"),
+                                                 connect_timeout=0.3))
+    finally:
+        port.close()
+    assert took < 2.0 and f"{url}: no connection within 0.3 s (connect_timeout)" in msg
+
+
+def test_failures_name_the_url_and_what_to_do(server, tmp_path):
+    dest = str(tmp_path / "f.bin")
+    refused = refused_url() + "/f.bin"
+    with pytest.raises(tc.DataError) as e:
+        download_file([refused, server.url + "/missing.bin"], dest)
+    msg = str(e.value)
+    assert f"{refused}: " in msg and "Connection refused" in msg
+    assert f"{server.url}/missing.bin: HTTP 404" in msg
+    assert msg.endswith(f"Check the network and the mirror URLs, or put the file at {dest} "
+                        "yourself")
+    assert "\n" not in msg
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line_only_on_a_terminal(server, tmp_path, monkeypatch, capsys):
+    server.files["/f.bin"] = DATA
+    download_file(server.url + "/f.bin", str(tmp_path / "a.bin"))
+    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    download_file(server.url + "/f.bin", str(tmp_path / "b.bin"))
+    download_file(server.url + "/f.bin", str(tmp_path / "c.bin"), progress=False)
+    out = term.getvalue()
+    assert out.startswith("\rdownloading b.bin: ") and out.endswith("\n")
+    assert out.rstrip().endswith("MB (100%)") and "c.bin" not in out
+
+
+def test_datasets_pass_the_download_limits_on(server, tmp_path, monkeypatch):
+    files, _ = mnist_files()
+    for name, data in files.items():
+        server.files["/m/" + name] = data
+        server.trickle["/m/" + name] = 1.0
+    msg, took = _timed(lambda: MNIST(str(tmp_path), download=True, mirrors=server.url + "/m/",
+                                     stall_timeout=0.2))
+    assert took < 2.0 and "stalled: no data for 0.2 s" in msg
+    server.files["/c/cifar-10-binary.tar.gz"] = b"x" * 100
+    server.trickle["/c/cifar-10-binary.tar.gz"] = 1.0
+    msg, took = _timed(lambda: CIFAR10(str(tmp_path), download=True, mirrors=server.url + "/c",
+                                       stall_timeout=5, deadline=0.2))
+    assert took < 2.0 and "overall deadline passed" in msg
+
+
+def test_destination_below_a_file_is_a_data_error(tmp_path):
+    write(str(tmp_path / "file"), b"x")
+    dest = str(tmp_path / "file" / "sub" / "f.bin")
+    with pytest.raises(tc.DataError, match=f"cannot download to {dest}: Not a directory"):
+        download_file(refused_url() + "/f.bin", dest)

@@ -26,7 +26,8 @@ _DEFINED_IN = {
     ".dataset": ("ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset",
                  "random_split", "val_split"),
     ".datasets": ("ArrayDataset", "CIFAR10", "CSVDataset", "FashionMNIST", "KMNIST", "MNIST",
-                  "NPZDataset", "SyntheticClassification", "SyntheticRegression"),
+                  "NPZDataset", "SyntheticClassification", "SyntheticRegression", "read_idx",
+                  "read_npy", "read_npz"),
     ".sampler": ("BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
                  "SubsetRandomSampler", "WeightedRandomSampler"),
 }
@@ -43,7 +44,8 @@ __all__ = [
     "Dataset", "FashionMNIST", "IterableDataset", "KMNIST", "MNIST", "NPZDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
     "SyntheticClassification", "SyntheticRegression", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "default_convert", "random_split", "transforms", "val_split",
+    "default_collate", "default_convert", "random_split", "read_idx", "read_npy", "read_npz",
+    "transforms", "val_split",
 ]
 
 

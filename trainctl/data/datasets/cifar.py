@@ -17,6 +17,7 @@ from ...core.errors import DataError
 from ..download import download_file, extract_tar, mirror_list
 from ..transforms import TO_TENSOR
 from .base import ArrayDataset
+from .checks import check_labels, os_error
 
 _RECORD = 1 + 3 * 32 * 32
 
@@ -32,6 +33,9 @@ class CIFAR10(ArrayDataset):
         target_transform: applied to each label (a Python int).
         download: fetch and MD5-check the archive from ``mirrors`` and extract it (safely).
         mirrors: base URLs tried in order (default: the University of Toronto's page).
+        connect_timeout, stall_timeout, deadline: limits of a download in seconds: the wait for a
+            connection, for the next bytes, and for each file's whole download (None: no limit); see
+            :func:`trainctl.data.download.download_file`.
 
     Example:
         >>> ds = CIFAR10("data/cifar", train=False, download=True)  # doctest: +SKIP
@@ -52,11 +56,13 @@ class CIFAR10(ArrayDataset):
     int_targets = True
 
     def __init__(self, root, train: bool = True, transform=TO_TENSOR, target_transform=None,
-                 download: bool = False, mirrors=None):
+                 download: bool = False, mirrors=None, connect_timeout: float = 30.0,
+                 stall_timeout: float = 60.0, deadline: float | None = None):
         self.root = os.path.expanduser(os.fspath(root))
         self.train = train
         if download:
-            self.download(mirrors)
+            self.download(mirrors, connect_timeout=connect_timeout,
+                          stall_timeout=stall_timeout, deadline=deadline)
         elif self._missing() and os.path.isfile(self.archive):
             extract_tar(self.archive, self.root)  # the user put the archive there
         missing = self._missing()
@@ -90,22 +96,28 @@ class CIFAR10(ArrayDataset):
         return [n for n in names if not os.path.isfile(os.path.join(self.folder, n))]
 
     def _read(self, path: str):
-        raw = numpy.fromfile(path, dtype=numpy.uint8)
+        """One batch file: whole 3073-byte records, labels checked against the classes."""
+        try:
+            with open(path, "rb") as f:
+                raw = numpy.frombuffer(f.read(), dtype=numpy.uint8)
+        except OSError as e:
+            raise os_error(path, e, "CIFAR batch") from None
         if raw.size == 0 or raw.size % _RECORD:
             raise DataError(f"{path}: {raw.size} bytes is not a whole number of {_RECORD}-byte "
-                            "CIFAR records")
+                            f"CIFAR records (truncated or not a CIFAR-10 binary batch)")
         records = raw.reshape(-1, _RECORD)
         labels = records[:, 0].astype(numpy.int64)
-        if labels.max() >= len(self.classes):
-            raise DataError(f"{path}: label {int(labels.max())} out of range for "
-                            f"{len(self.classes)} classes")
+        check_labels(labels, len(self.classes), path)
         images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         return numpy.ascontiguousarray(images), labels
 
-    def download(self, mirrors=None) -> None:
-        """Fetch (MD5-checked) and extract the archive unless the batch files are all there."""
+    def download(self, mirrors=None, **limits) -> None:
+        """Fetch (MD5-checked) and extract the archive unless the batch files are all there.
+
+        ``limits``: ``connect_timeout``, ``stall_timeout``, ``deadline`` of ``download_file``.
+        """
         if not self._missing():
             return
         urls = [m.rstrip("/") + "/" + self.filename for m in mirror_list(mirrors, self.mirrors)]
-        download_file(urls, self.archive, md5=self.md5)
+        download_file(urls, self.archive, md5=self.md5, **limits)
         extract_tar(self.archive, self.root)

@@ -5,11 +5,18 @@ Layout: the four files keep their standard names (``train-images-idx3-ubyte``,
 with ``.gz``) and are looked for in ``<root>/<Name>/raw/`` (torchvision's layout, where downloads
 go) and then directly in ``<root>``. Images stay uint8 ``(N, 28, 28)`` in memory; the default
 ``ToTensor`` transform makes float32 ``(1, 28, 28)`` in [0, 1] per sample or per batch.
+
+Both files must hold unsigned bytes (as torchvision requires), so no NaN can reach the data; a
+label outside the dataset's classes (MNIST's ``200``), image and label counts that differ, or a
+file whose size does not match its header is a :class:`DataError` naming the file (and record).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import struct
+import zlib
 
 import numpy
 
@@ -17,12 +24,58 @@ from ...core.errors import DataError
 from ..download import download_file, mirror_list
 from ..transforms import TO_TENSOR
 from .base import ArrayDataset
+from .checks import DEFLATE_RATIO, check_labels, os_error
+
+_CHUNK = 1 << 20
 
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path: str) -> numpy.ndarray:
+def _read_idx_stream(f, path: str, size: int, gz: bool) -> numpy.ndarray:
+    """The array in the IDX stream ``f`` of a ``size``-byte file: header, then its data."""
+    magic = f.read(4)
+    if len(magic) < 4 or magic[:2] != b"\x00\x00" or magic[2] not in _IDX_TYPES:
+        raise DataError(f"{path}: not an IDX file (bad magic number {magic.hex() or 'empty'})")
+    ndim = magic[3]
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise DataError(f"{path}: truncated IDX header ({ndim} dimensions declared)")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    dtype = numpy.dtype(_IDX_TYPES[magic[2]])
+    nbytes = math.prod(dims) * dtype.itemsize
+    if not gz and nbytes != size - 4 - 4 * ndim:
+        raise DataError(f"{path}: IDX size mismatch: shape {dims} needs {nbytes} bytes of data, "
+                        f"the file has {size - 4 - 4 * ndim}")
+    if gz and nbytes > DEFLATE_RATIO * size:  # cannot inflate that far: refuse, allocate nothing
+        raise DataError(f"{path}: IDX size mismatch: shape {dims} needs {nbytes} bytes of data, "
+                        f"more than a {size}-byte gzip file can hold")
+    buf = numpy.empty(nbytes, numpy.uint8)
+    view, done = memoryview(buf), 0
+    while done < nbytes:
+        block = f.read(min(_CHUNK, nbytes - done))
+        if not block:
+            break
+        view[done:done + len(block)] = block
+        done += len(block)
+    if done < nbytes or f.read(1):  # one byte more is enough to know there is trailing data
+        have = done if done < nbytes else "more"
+        raise DataError(f"{path}: IDX size mismatch: shape {dims} needs {nbytes} bytes of data, "
+                        f"the file has {have}")
+    try:  # an empty array may still declare dimensions numpy cannot index
+        data = buf.view(dtype).reshape(dims)
+    except ValueError:
+        raise DataError(f"{path}: IDX shape {dims} is beyond numpy's limits") from None
+    return data if dtype.isnative else data.astype(dtype.newbyteorder("="))
+
+
+def read_idx(path) -> numpy.ndarray:
     """An IDX file (plain, or gzip when the name ends in ``.gz``) as a NumPy array.
+
+    The header is read first and only the bytes it declares are then read (one more to detect
+    trailing data), so a file whose size does not match its header is a :class:`DataError`. A
+    ``.gz`` file is decompressed as a stream, and a header declaring more than the compressed size
+    can hold (deflate inflates by 1032:1 at most) is refused before anything is allocated: a small
+    gzip bomb costs neither memory nor time.
 
     Example:
         >>> read_idx("data/MNIST/raw/t10k-labels-idx1-ubyte.gz").shape  # doctest: +SKIP
@@ -30,29 +83,19 @@ def read_idx(path: str) -> numpy.ndarray:
     """
     import gzip
 
+    path = os.fspath(path)
     try:
         if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            with open(path, "rb") as f:
-                raw = f.read()
-    except (OSError, EOFError) as e:
-        raise DataError(f"{path}: cannot read ({e})") from None
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
-        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header")
-    dims = numpy.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(numpy.int64)
-    dtype = numpy.dtype(_IDX_TYPES[raw[2]])
-    expected = int(numpy.prod(dims)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(f"{path}: IDX size mismatch: shape {tuple(dims.tolist())} needs {expected} "
-                        f"bytes of data, the file has {len(raw) - header}")
-    data = numpy.frombuffer(raw, dtype=dtype, offset=header).reshape(dims.tolist())
-    return data.astype(dtype.newbyteorder("="))  # native byte order, writable copy
+            with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as f:
+                return _read_idx_stream(f, path, os.fstat(raw.fileno()).st_size, gz=True)
+        with open(path, "rb") as f:
+            return _read_idx_stream(f, path, os.fstat(f.fileno()).st_size, gz=False)
+    except (EOFError, zlib.error) as e:
+        raise DataError(f"{path}: truncated or corrupt gzip data ({e})") from None
+    except gzip.BadGzipFile as e:
+        raise DataError(f"{path}: not a valid gzip file ({e})") from None
+    except OSError as e:
+        raise os_error(path, e, "IDX") from None
 
 
 class MNIST(ArrayDataset):
@@ -66,6 +109,9 @@ class MNIST(ArrayDataset):
         target_transform: applied to each label (a Python int).
         download: fetch missing files from ``mirrors`` (MD5-checked) into ``<root>/<Name>/raw/``.
         mirrors: base URLs tried in order (default: the class's ``mirrors``).
+        connect_timeout, stall_timeout, deadline: limits of a download in seconds: the wait for a
+            connection, for the next bytes, and for each file's whole download (None: no limit); see
+            :func:`trainctl.data.download.download_file`.
 
     Example:
         >>> ds = FashionMNIST("data/fashion", train=True, download=True)  # doctest: +SKIP
@@ -90,12 +136,14 @@ class MNIST(ArrayDataset):
     int_targets = True
 
     def __init__(self, root, train: bool = True, transform=TO_TENSOR, target_transform=None,
-                 download: bool = False, mirrors=None):
+                 download: bool = False, mirrors=None, connect_timeout: float = 30.0,
+                 stall_timeout: float = 60.0, deadline: float | None = None):
         self.root = os.path.expanduser(os.fspath(root))
         self.train = train
         names = self._split_files()
         if download:
-            self.download(mirrors)
+            self.download(mirrors, connect_timeout=connect_timeout,
+                          stall_timeout=stall_timeout, deadline=deadline)
         paths = [self._find(n) for n in names]
         missing = [n for n, p in zip(names, paths) if p is None]
         if missing:
@@ -106,10 +154,18 @@ class MNIST(ArrayDataset):
                 f"download=True (download: true in a config) to fetch them from "
                 f"{mirror_list(mirrors, self.mirrors)[0]}"
             )
-        images, labels = read_idx(paths[0]), read_idx(paths[1])
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{paths[0]} {tuple(images.shape)} and {paths[1]} "
-                            f"{tuple(labels.shape)} are not N images and N labels")
+        labels = read_idx(paths[1])
+        if labels.dtype != numpy.uint8 or labels.ndim != 1:
+            raise DataError(f"{paths[1]}: expected a 1-D IDX file of unsigned bytes (labels), got "
+                            f"{labels.dtype} of shape {tuple(labels.shape)}")
+        check_labels(labels, len(type(self).classes), paths[1])
+        images = read_idx(paths[0])
+        if images.dtype != numpy.uint8 or images.ndim != 3:
+            raise DataError(f"{paths[0]}: expected a 3-D IDX file of unsigned bytes (N images), "
+                            f"got {images.dtype} of shape {tuple(images.shape)}")
+        if len(images) != len(labels):
+            raise DataError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds "
+                            f"{len(labels)} labels")
         self.classes = list(type(self).classes)
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         super().__init__(images, labels.astype(numpy.int64), transform, target_transform)
@@ -130,8 +186,11 @@ class MNIST(ArrayDataset):
                     return path
         return None
 
-    def download(self, mirrors=None) -> None:
-        """Fetch this split's files that are not there yet (an existing .gz is MD5-checked)."""
+    def download(self, mirrors=None, **limits) -> None:
+        """Fetch this split's files that are not there yet (an existing .gz is MD5-checked).
+
+        ``limits``: ``connect_timeout``, ``stall_timeout``, ``deadline`` of ``download_file``.
+        """
         mirrors = mirror_list(mirrors, self.mirrors)
         for name in self._split_files():
             gz = name + ".gz"
@@ -139,7 +198,8 @@ class MNIST(ArrayDataset):
             if found is not None and found != os.path.join(self.raw_folder, gz):
                 continue  # the user's own copy (plain, or in root): nothing to check it against
             urls = [m.rstrip("/") + "/" + gz for m in mirrors]
-            download_file(urls, os.path.join(self.raw_folder, gz), md5=self.resources.get(gz))
+            download_file(urls, os.path.join(self.raw_folder, gz), md5=self.resources.get(gz),
+                          **limits)
 
 
 class FashionMNIST(MNIST):
