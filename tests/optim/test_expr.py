@@ -139,3 +139,74 @@ def test_the_evaluator_never_calls_eval_exec_or_compile():
     called = {n.func.id for n in ast.walk(tree)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert not called & {"eval", "exec", "compile", "__import__"}
+
+
+@pytest.mark.parametrize("source,epoch,message", [
+    ("10 ** 400", 0, "failed at epoch=0: int too large to convert to float"),
+    ("10.0 ** 400", 0, "failed at epoch=0: (34, 'Numerical result out of range')"),
+    ("exp(1000)", 0, "failed at epoch=0: math range error"),
+    ("inf", 3, "gave inf at epoch=3; it must be a finite number"),
+    ("inf - inf", 0, "gave nan at epoch=0; it must be a finite number"),
+    ("-inf * epoch", 2, "gave -inf at epoch=2"),
+    ("sqrt(-1)", 0, "failed at epoch=0: math domain error"),
+    ("log(epoch)", 0, "failed at epoch=0: math domain error"),
+    ("floor(inf)", 0, "failed at epoch=0: cannot convert float infinity to integer"),
+    ("epoch % 0", 4, "failed at epoch=4: integer modulo by zero"),
+    ("floor(1e300) * floor(1e300) * 10", 0, "failed at epoch=0: int too large to convert"),
+])
+def test_overflow_and_non_finite_results_name_the_epoch(source, epoch, message):
+    fn = compile_expression(source)
+    with pytest.raises(ConfigError) as info:
+        fn(epoch)
+    assert str(info.value).startswith(f"expression {source!r} ")
+    assert message in str(info.value)
+
+
+def test_results_are_floats_and_a_minimum_is_kept():
+    assert compile_expression("epoch > 2")(3) == 1.0
+    assert isinstance(compile_expression("epoch // 2")(5), float)
+    fn = compile_expression("1 - epoch / 4", minimum=0.0)
+    assert fn(4) == 0.0
+    with pytest.raises(ConfigError, match=r"^expression '1 - epoch / 4' gave -0.25 at epoch=5; "
+                                          r"it must be >= 0.0$"):
+        fn(5)
+
+
+@pytest.mark.parametrize("kind", ["LambdaLR", "MultiplicativeLR"])
+@pytest.mark.parametrize("source,bad_epoch,message", [
+    ("1 - epoch / 2", 3, "gave -0.5 at epoch=3; it must be >= 0.0"),
+    ("exp(epoch * 300)", 3, "failed at epoch=3: math range error"),
+    ("10 ** (epoch * 200)", 2, "failed at epoch=2: int too large to convert to float"),
+    ("1 / (2 - epoch)", 2, "failed at epoch=2: division by zero"),
+    ("inf if epoch == 1 else 1", 1, "gave inf at epoch=1; it must be a finite number"),
+])
+def test_schedulers_refuse_bad_factors_at_the_step_that_makes_them(kind, source, bad_epoch,
+                                                                  message):
+    import trainctl as tc
+
+    opt = tc.optim.SGD([tc.zeros(1, requires_grad=True)], lr=1.0)
+    sched = getattr(tc.optim.lr_scheduler, kind)(opt, source)
+    for _ in range(1, bad_epoch):
+        opt.step()
+        sched.step()
+    opt.step()
+    with pytest.raises(ConfigError) as info:
+        sched.step()
+    assert str(info.value) == f"expression {source!r} {message}"
+
+
+def test_a_resumed_expression_keeps_its_minimum():
+    import trainctl as tc
+
+    opt = tc.optim.SGD([tc.zeros(1, requires_grad=True)], lr=1.0)
+    sched = tc.optim.lr_scheduler.LambdaLR(opt, "1 - epoch")
+    state = sched.state_dict()
+    other = tc.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1.0)
+    other.load_state_dict(state)
+    with pytest.raises(ConfigError, match="gave -1.0 at epoch=2; it must be >= 0.0"):
+        other.lr_lambdas[0](2)
+
+
+def test_syntax_warnings_stay_quiet(recwarn):
+    assert compile_expression("1if epoch else 2")(0) == 2.0
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]

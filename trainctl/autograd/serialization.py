@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
+import reprlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy
 
 from .._version import __version__
 from ..core import backend, dtypes
-from ..core.errors import CheckpointError
+from ..core.errors import CheckpointError, DeviceError
 from .tensor import Size, Tensor
 
 FORMAT = "trainctl"
@@ -97,33 +98,81 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _decode(obj, arrays: dict, device):
+# How deep a saved structure may nest: a checkpoint is 6 levels deep; a hostile file could nest
+# thousands deep to exhaust the recursion below.
+MAX_NESTING = 100
+# The safetensors dtypes NumPy has (what ``safetensors.numpy`` can load); BF16 and F8 are not.
+NUMPY_DTYPES = ("F64", "F32", "F16", "I64", "U64", "I32", "U32", "I16", "U16", "I8", "U8",
+                "BOOL", "C64")
+_TENSOR_DTYPES = {numpy.dtype(d.numpy) for d in dtypes.ALL}
+
+
+def _malformed(what: str, value) -> CheckpointError:
+    return CheckpointError(f"malformed structure metadata: {what}, got {reprlib.repr(value)}")
+
+
+def _tensor_data(array, name: str):
+    """``array`` as a Tensor's data, or a CheckpointError when trainctl has no such dtype."""
+    if array.dtype not in _TENSOR_DTYPES:
+        names = ", ".join(d.name for d in dtypes.ALL)
+        raise CheckpointError(f"tensor {name!r} has dtype {array.dtype}, which trainctl tensors "
+                              f"do not support ({names})")
+    return array
+
+
+def _decode(obj, arrays: dict, device, depth: int = 0):
+    """The object ``_encode`` described; anything not of that shape is a CheckpointError."""
+    if depth > MAX_NESTING:
+        raise CheckpointError(f"malformed structure metadata: nested more than {MAX_NESTING} "
+                              "levels deep")
+    depth += 1
     if isinstance(obj, list):
-        return [_decode(v, arrays, device) for v in obj]
+        return [_decode(v, arrays, device, depth) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if "__tensor__" in obj or "__ndarray__" in obj:
         key = obj.get("__tensor__", obj.get("__ndarray__"))
-        if key not in arrays:
-            raise CheckpointError(f"the file names tensor {key!r} but does not contain it")
+        if not isinstance(key, str) or key not in arrays:
+            raise CheckpointError(f"the structure names tensor {reprlib.repr(key)} but the file "
+                                  "does not contain it")
         array = arrays[key]
-        if "__ndarray__" in obj:
+        if "__tensor__" not in obj:
             return array
+        array = _tensor_data(array, key)
         array = array if device is None else backend.to_device(array, device)
-        return Tensor._wrap(array, requires_grad=bool(obj.get("requires_grad", False)))
+        return Tensor._wrap(array, requires_grad=obj.get("requires_grad") is True)
     if "__odict__" in obj:
-        return OrderedDict(_decode(obj["__odict__"], arrays, device))
+        inner = _decode(obj["__odict__"], arrays, device, depth)
+        if not isinstance(inner, dict):
+            raise _malformed("__odict__ must hold a mapping", inner)
+        return OrderedDict(inner)
     if "__size__" in obj:
-        return Size(obj["__size__"])
+        size = obj["__size__"]
+        if not isinstance(size, list) or not all(type(n) is int and n >= 0 for n in size):
+            raise _malformed("__size__ must hold a list of sizes", size)
+        return Size(size)
     if "__dtype__" in obj:
-        return dtypes.as_dtype(obj["__dtype__"])
+        name = obj["__dtype__"]
+        if not isinstance(name, str) or not dtypes.is_dtype_name(name):
+            raise _malformed("__dtype__ must hold a dtype name", name)
+        return dtypes.as_dtype(name)
     if "__tuple__" in obj:
-        return tuple(_decode(v, arrays, device) for v in obj["__tuple__"])
+        if not isinstance(obj["__tuple__"], list):
+            raise _malformed("__tuple__ must hold a list", obj["__tuple__"])
+        return tuple(_decode(v, arrays, device, depth) for v in obj["__tuple__"])
     if "__dict__" in obj:
-        return {k: _decode(v, arrays, device) for k, v in obj["__dict__"]}
+        items = obj["__dict__"]
+        if not isinstance(items, list) or not all(
+                isinstance(kv, list) and len(kv) == 2 and not isinstance(kv[0], (list, dict))
+                for kv in items):
+            raise _malformed("__dict__ must hold a list of [key, value] pairs", items)
+        return {k: _decode(v, arrays, device, depth) for k, v in items}
     if "__device__" in obj:
-        return backend.device(obj["__device__"])
-    return {k: _decode(v, arrays, device) for k, v in obj.items()}
+        try:
+            return backend.device(obj["__device__"])
+        except DeviceError as e:
+            raise CheckpointError(f"malformed structure metadata: {e}") from None
+    return {k: _decode(v, arrays, device, depth) for k, v in obj.items()}
 
 
 # ---------------------------------------------------------------------------- files
@@ -186,18 +235,25 @@ def _looks_pickled(data: bytes) -> bool:
         data[:4] == b"PK\x03\x04"
 
 
+def _name(f) -> str:
+    return str(getattr(f, "name", "<file object>")) if hasattr(f, "read") else str(f)
+
+
 def read_file(path) -> tuple[dict, dict]:
     """(arrays, metadata) of a safetensors file, with clear errors for anything else."""
     if hasattr(path, "read"):  # a binary file object
-        data, path = path.read(), getattr(path, "name", "<file object>")
-        return _parse(data, path)
+        return _parse(path.read(), _name(path))
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory, expected a .safetensors file")
+    if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+        raise CheckpointError(f"{path}: not a regular file, expected a .safetensors file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise CheckpointError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise CheckpointError(f"{path}: is a directory, expected a .safetensors file") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the file: {e.strerror or e}") from None
     return _parse(data, path)
 
 
@@ -222,12 +278,19 @@ def _parse(data: bytes, path) -> tuple[dict, dict]:
     if not is_safetensors:
         raise CheckpointError(f"{path}: not a safetensors file")
     try:
-        header = _json().loads(data[8:8 + header_len])
+        header = _json().loads(data[8:8 + header_len])  # a mapping: its first byte is "{"
+    except (ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file (header: {e})") from None
+    for name, entry in header.items():
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if name != "__metadata__" and isinstance(dtype, str) and dtype not in NUMPY_DTYPES:
+            raise CheckpointError(f"{path}: tensor {name[:60]!r} has dtype {dtype[:20]}, which "
+                                  "trainctl cannot load (convert it to float32 first)")
+    try:
         arrays = load(data)
-    except (SafetensorError, ValueError, UnicodeDecodeError) as e:
+    except SafetensorError as e:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
-    metadata = header.get("__metadata__") or {}
-    return arrays, metadata
+    return arrays, header.get("__metadata__") or {}
 
 
 def load(f, map_location=None, weights_only: bool = True):
@@ -236,15 +299,20 @@ def load(f, map_location=None, weights_only: bool = True):
     ``map_location`` moves every tensor to that device (e.g. ``"cpu"``).
     """
     arrays, metadata = read_file(f)
+    return decode(arrays, metadata, _name(f), map_location)
+
+
+def decode(arrays: dict, metadata: dict, name, map_location=None):
+    """The object that :func:`read_file`'s ``(arrays, metadata)`` hold (what :func:`load`
+    returns); ``name`` (the file's) starts every error."""
     device = None if map_location is None else backend.as_device(map_location)
-    if metadata.get("format") != FORMAT or "structure" not in metadata:
-        return {k: Tensor._wrap(v if device is None else backend.to_device(v, device))
-                for k, v in arrays.items()}
     try:
-        structure = _json().loads(metadata["structure"])
-    except ValueError as e:
-        raise CheckpointError(f"{f}: corrupted structure metadata ({e})") from None
-    try:
+        if metadata.get("format") != FORMAT or "structure" not in metadata:
+            return {k: _decode({"__tensor__": k}, arrays, device) for k in arrays}
+        try:
+            structure = _json().loads(metadata["structure"])
+        except (ValueError, RecursionError) as e:
+            raise CheckpointError(f"corrupted structure metadata ({e})") from None
         return _decode(structure, arrays, device)
     except CheckpointError as e:
-        raise CheckpointError(f"{f}: {e}") from None
+        raise CheckpointError(f"{name}: {e}") from None

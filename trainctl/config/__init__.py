@@ -84,7 +84,24 @@ def resolve(data: dict, sources: Sources | None = None, path: Path | None = None
             value = field.check(spec.get(key), sources, (section, key))
             spec[key] = field.default if value is None else value
         out[section] = spec
+    _check_group_numbers(out["optimizer"]["param_groups"] or [], sources)
     return Config(out, sources, path, trust_code)
+
+
+def _check_group_numbers(rules: list, sources: Sources) -> None:
+    """Hyperparameters of ``optimizer.param_groups`` (``lr: .nan``) must be finite numbers: the
+    builder checks the optimizer's own arguments, these go straight into its groups."""
+    for i, rule in enumerate(rules):
+        for key, value in (rule.items() if isinstance(rule, dict) else ()):
+            _check_finite(value, sources, ("optimizer", "param_groups", i, key))
+
+
+def _check_finite(value, sources: Sources, path) -> None:
+    if isinstance(value, float):
+        schema.finite_float(value, sources, path)
+    elif isinstance(value, list):
+        for j, item in enumerate(value):
+            _check_finite(item, sources, (*path, j))
 
 
 def _check_device(value: str, sources: Sources) -> str:

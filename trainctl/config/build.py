@@ -105,7 +105,22 @@ def _expected_type(param):
     return None
 
 
+# Arguments for which infinity is a real choice, as in PyTorch (an infinity norm).
+INF_ALLOWED = {"norm_type"}
+
+
+def _check_finite(value, param, cfg: Config, path) -> None:
+    """Refuse NaN (and inf, unless ``param`` allows it) anywhere in a number or list of them."""
+    if isinstance(value, float):
+        if math.isnan(value) or (math.isinf(value) and param.name not in INF_ALLOWED):
+            raise cfg.error(path, f"must be a finite number, got {value!r}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_finite(item, param, cfg, (*path, i))
+
+
 def _check_value(value, param, cfg: Config, path):
+    _check_finite(value, param, cfg, path)
     if isinstance(param.default, tuple) and isinstance(value, list):
         value = tuple(value)  # YAML has no tuples: betas: [0.9, 0.99]
     expected = _expected_type(param)

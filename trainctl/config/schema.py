@@ -7,6 +7,7 @@ this file covers everything else, so a typo like ``train: {epoch: 5}`` is an err
 from __future__ import annotations
 
 import difflib
+import math
 
 from .loader import Sources, config_error
 
@@ -17,9 +18,11 @@ class Field:
     """One key of a section: its kind, default and allowed range or choices."""
 
     def __init__(self, kind: str, default=REQUIRED, *, choices=None, min=None, max=None,
-                 open_min: bool = False, open_max: bool = False, doc: str = ""):
+                 open_min: bool = False, open_max: bool = False, allow_inf: bool = False,
+                 doc: str = ""):
         self.kind, self.default, self.choices = kind, default, choices
         self.min, self.max, self.open_min, self.open_max = min, max, open_min, open_max
+        self.allow_inf = allow_inf  # NaN never is: every comparison with it is false
         self.doc = doc
 
     def check(self, value, sources: Sources, path):
@@ -43,7 +46,7 @@ class Field:
             raise config_error(sources, path,
                                f"expected {_KIND_NAMES[kind]}, got {_describe(value)}")
         if kind == "float":
-            value = float(value)
+            value = finite_float(value, sources, path, self.allow_inf)
         if self.choices is not None and value not in self.choices:
             choices = ", ".join(map(str, self.choices))
             raise config_error(sources, path, f"expected one of {choices}, got {value!r}")
@@ -57,6 +60,18 @@ class Field:
                                f"expected a value {' and '.join(p for p in (lo, hi) if p)}, "
                                f"got {value!r}")
         return value
+
+
+def finite_float(value, sources: Sources, path, allow_inf: bool = False) -> float:
+    """``value`` (an int or float) as a float, refused when NaN, or infinite unless allowed."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise config_error(sources, path,
+                           "must be a finite number, got a too large integer") from None
+    if math.isnan(number) or (math.isinf(number) and not allow_inf):
+        raise config_error(sources, path, f"must be a finite number, got {number!r}")
+    return number
 
 
 _KIND_NAMES = {"int": "an integer", "float": "a number", "bool": "true or false",
@@ -109,7 +124,8 @@ CHECKPOINT = {
 
 GRAD_CLIP = {
     "max_norm": Field("float", None, min=0, open_min=True),
-    "norm_type": Field("float", 2.0, min=0, open_min=True),
+    "norm_type": Field("float", 2.0, min=0, open_min=True, allow_inf=True,
+                       doc=".inf clips by the largest absolute gradient"),
     "value": Field("float", None, min=0, open_min=True),
 }
 

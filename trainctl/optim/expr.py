@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import warnings
 
 from ..core.errors import ConfigError
 
@@ -85,23 +86,36 @@ _CONSTRUCTS = {
 class Expression:
     """A compiled expression; call it with the variable's value.
 
+    A call returns a finite float; an error, an overflow, NaN, infinity or a value below
+    ``minimum`` is a :class:`~trainctl.core.errors.ConfigError` naming the expression and the
+    variable's value.
+
     Attributes:
         source: the expression text (what ``state_dict`` stores).
         variable: the name of its variable (``epoch`` unless told otherwise).
+        minimum: the smallest value allowed (a learning-rate factor: 0), or None.
     """
 
-    def __init__(self, source: str, variable: str = "epoch") -> None:
+    def __init__(self, source: str, variable: str = "epoch", minimum: float | None = None):
         self.source = source
         self.variable = variable
+        self.minimum = minimum
         self._fn = _Compiler(source, variable).compile()
 
-    def __call__(self, value):
+    def __call__(self, value) -> float:
         try:
-            return self._fn(value)
+            result = float(self._fn(value))
         except (ArithmeticError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"expression {self.source!r} failed at {self.variable}={value}: {exc}"
             ) from None
+        if not math.isfinite(result):
+            raise ConfigError(f"expression {self.source!r} gave {result} at "
+                              f"{self.variable}={value}; it must be a finite number")
+        if self.minimum is not None and result < self.minimum:
+            raise ConfigError(f"expression {self.source!r} gave {result} at "
+                              f"{self.variable}={value}; it must be >= {self.minimum}")
+        return result
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -109,7 +123,8 @@ class Expression:
     def __eq__(self, other) -> bool:
         return (
             isinstance(other, Expression)
-            and (other.source, other.variable) == (self.source, self.variable)
+            and (other.source, other.variable, other.minimum)
+            == (self.source, self.variable, self.minimum)
         )
 
     __hash__ = object.__hash__
@@ -118,16 +133,18 @@ class Expression:
         return self  # immutable
 
     def __reduce__(self):
-        return (Expression, (self.source, self.variable))
+        return (Expression, (self.source, self.variable, self.minimum))
 
 
-def compile_expression(source: str, variable: str = "epoch") -> Expression:
-    """Parse and check ``source`` once; the result evaluates it for a value of ``variable``.
+def compile_expression(source: str, variable: str = "epoch",
+                       minimum: float | None = None) -> Expression:
+    """Parse and check ``source`` once; the result evaluates it for a value of ``variable``
+    (to a finite float, at least ``minimum`` when given).
 
     Raises:
         ConfigError: the text is not a valid, allowed expression.
     """
-    return Expression(source, variable)
+    return Expression(source, variable, minimum)
 
 
 class _Compiler:
@@ -153,7 +170,9 @@ class _Compiler:
                 f"are allowed (starts {self.source[:40]!r})"
             )
         try:
-            tree = ast.parse(self.source.strip(), mode="eval")
+            with warnings.catch_warnings():  # "1if epoch" parses, with a SyntaxWarning to stderr
+                warnings.simplefilter("ignore", SyntaxWarning)
+                tree = ast.parse(self.source.strip(), mode="eval")
         except SyntaxError as exc:
             where = f" at column {exc.offset}" if exc.offset else ""
             raise ConfigError(

@@ -2,7 +2,9 @@
 
 Both take a Python callable or, from a config, an expression string in ``epoch`` such as
 ``"0.95 ** epoch"`` (see :mod:`trainctl.optim.expr`). Expressions are saved in ``state_dict`` as
-their text, so a schedule built from a config can be checkpointed and resumed.
+their text, so a schedule built from a config can be checkpointed and resumed. An expression's
+factor must be a finite number >= 0: anything else (``exp(1000)``, ``1 - epoch``) is a
+ConfigError naming the expression and the epoch, raised by the step that computes it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
     if any(isinstance(f, str) for f in fns):
         from ..expr import compile_expression  # imported on demand: it pulls in `ast`
 
-        fns = [compile_expression(f) if isinstance(f, str) else f for f in fns]
+        fns = [compile_expression(f, minimum=0.0) if isinstance(f, str) else f for f in fns]
     for f in fns:
         if not callable(f):
             raise TypeError(
@@ -75,7 +77,7 @@ class _LambdaScheduler(LRScheduler):
             if isinstance(entry, str):
                 from ..expr import compile_expression
 
-                self.lr_lambdas[i] = compile_expression(entry)
+                self.lr_lambdas[i] = compile_expression(entry, minimum=0.0)
             elif entry is not None:
                 self.lr_lambdas[i].__dict__.update(entry)
 
