@@ -8,6 +8,7 @@ what it needs when it runs.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -42,13 +43,13 @@ def cli():
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=click.Path(dir_okay=False), required=False)
 @_set_option
 @click.option("--run-dir", type=click.Path(file_okay=False),
               help="Write the run here (default: runs/<name>/<timestamp>/).")
 @click.option("--resume", metavar="auto|PATH",
-              help="Continue a run: 'auto' (newest run of this name), a checkpoint file or a run "
-                   "directory.")
+              help="Continue a run: 'auto' (newest run of CONFIG's name), a checkpoint file or a "
+                   "run directory (then CONFIG may be left out: the run's own config is used).")
 @click.option("--device", help="cpu, cuda, cuda:N or auto (overrides the config).")
 @click.option("--quiet", is_flag=True, help="Plain one-line-per-epoch logs, no live bars.")
 @click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
@@ -156,6 +157,20 @@ def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root, trust_c
                        trust_code)
 
 
+# What the machine, not trainctl, refused: a full disk, a file-size limit, a read-only or
+# forbidden folder, a path through a file. The user can act on these, so they are exit 2.
+USER_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                  errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST,
+                  errno.ENAMETOOLONG, errno.EMFILE}
+
+
+def os_error_text(e: OSError) -> str:
+    """``path: reason`` for an OSError (both paths of a rename)."""
+    paths = " -> ".join(str(p) for p in (e.filename, e.filename2) if p is not None)
+    reason = e.strerror or type(e).__name__
+    return f"{paths}: {reason}" if paths else reason
+
+
 def main(argv=None) -> None:
     """Entry point of the ``trainctl`` console script."""
     from .core.errors import TrainctlError
@@ -177,6 +192,9 @@ def main(argv=None) -> None:
     except Exception as e:
         if os.environ.get("TRAINCTL_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.errno in USER_OS_ERRORS:
+            click.echo(f"error: {os_error_text(e)}", err=True)
+            sys.exit(EXIT_USER_ERROR)
         click.echo(
             f"internal error: {type(e).__name__}: {e}\n"
             "This is a bug in trainctl. Please report it with the command you ran "

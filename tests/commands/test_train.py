@@ -70,7 +70,7 @@ def test_resume_after_stopping_gives_identical_results(tmp_path, write_config, i
     assert invoke("train", cfg, "--quiet", "--run-dir", "part", "--set", "train.epochs=2")[0] == 0
     code, out, err = invoke("train", cfg, "--quiet", "--resume", "part")
     assert code == 0, err
-    assert "train.epochs" in err  # the changed key is named
+    assert "with changed train.epochs" in out  # the change is named, and takes effect
     assert epoch_rows(tmp_path / "full") == epoch_rows(tmp_path / "part")
     wa = load_checkpoint(tmp_path / "full/checkpoints/last.safetensors")
     wb = load_checkpoint(tmp_path / "part/checkpoints/last.safetensors")
@@ -85,6 +85,15 @@ def test_resume_refuses_a_model_of_another_shape(tmp_path, write_config, invoke)
     code, _, err = invoke("train", cfg, "--quiet", "--resume", "r",
                           "--set", "model.layers.0.out_features=8",
                           "--set", "model.layers.3.in_features=8")
+    assert code == 2
+    assert "cannot change model.layers.0.out_features, model.layers.3.in_features when " \
+           "resuming" in err
+    other = write_config(SPIRALS.replace("out_features: 16}", "out_features: 8}").replace(
+        "in_features: 16,", "in_features: 8,"), "other.yaml")
+    assert invoke("train", other, "--quiet", "--run-dir", "o", "--set", "train.epochs=1")[0] == 0
+    code, _, err = invoke("eval", "o/checkpoints/last.safetensors", "--set",
+                          "model.layers.0.out_features=16", "--set",
+                          "model.layers.3.in_features=16")
     assert code == 2
     assert "0.weight" in err and "shape" in err
 
@@ -181,7 +190,14 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path, write_config, invo
     assert code == 2
     assert "the loss became" in err and "epoch" in err and "step" in err
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
-    assert summary["status"] == "stopped: non-finite loss"
+    assert summary["status"] == "failed" and "the loss became" in summary["error"]
+    last = tmp_path / "r" / "checkpoints" / "last.safetensors"
+    if last.exists():  # what the message says about saved state is true
+        assert f"the newest good checkpoint is {last}" in err
+        state = load_checkpoint(last)
+        assert all(numpy.isfinite(v.numpy()).all() for v in state["model"].values())
+    else:
+        assert "no checkpoint was written by this run" in err
 
 
 def test_on_nan_skip_batch_keeps_training(tmp_path, write_config, invoke):
@@ -222,8 +238,15 @@ def test_sigint_saves_a_checkpoint_and_exits_130(tmp_path, write_config, signals
     finally:
         proc.kill()
     assert proc.returncode == 130, err
-    if signals == 1:
-        assert "resume with: trainctl train" in err
+    if signals == 1:  # the printed line is a complete command: no config, no flags needed
+        line = [ln for ln in err.splitlines() if ln.startswith("resume with: ")][0]
+        assert line == "resume with: trainctl train --resume r"  # the --run-dir as given
+        args = line.split()[4:] + ["--set", "train.epochs=2", "--quiet"]
+        resumed = subprocess.run([os.sys.executable, "-m", "trainctl.cli", "train", *args],
+                                 cwd=tmp_path, env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "completed: 2 epochs" in resumed.stdout
     state = load_checkpoint(tmp_path / "r" / "checkpoints" / "last.safetensors")
     assert state["trainer"]["global_step"] >= 1
     assert "Traceback" not in err

@@ -30,8 +30,11 @@ import math
 from pathlib import Path
 
 from ..config.registry import register
+from ..core.backend import get_array_module
+from ..core.errors import TrainctlError
 from .metrics import metric_mode
 from .metrics_log import read_metrics
+from .run_dir import naming
 
 
 class Callback:
@@ -93,17 +96,19 @@ class MetricsLogger(Callback):
         # On resume, drop whatever was logged after the checkpoint we continue from.
         keep = [r for r in read_metrics(self.jsonl) if r["step"] <= trainer.global_step
                 and (r["kind"] == "step" or r["epoch"] <= trainer.epoch)]
-        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in keep))
+        with naming(self.jsonl):
+            self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in keep))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(keep)
-        self.csv.write_text(buffer.getvalue())
+        with naming(self.csv):
+            self.csv.write_text(buffer.getvalue())
 
     def write(self, row: dict) -> None:
-        with open(self.jsonl, "a") as f:
+        with naming(self.jsonl), open(self.jsonl, "a") as f:
             f.write(json.dumps(row) + "\n")
-        with open(self.csv, "a", newline="") as f:
+        with naming(self.csv), open(self.csv, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore").writerow(
                 {k: "" if v is None else v for k, v in row.items()})
 
@@ -129,13 +134,21 @@ class MetricsLogger(Callback):
         self.write(row)
 
 
-class CheckpointSaver(Callback):
-    """Saves ``checkpoints/last.safetensors`` every epoch (and on interrupt), ``best`` when
-    ``monitor`` improves, and ``epoch-N`` every ``every`` epochs keeping the newest ``keep_last``.
+class NonFiniteWeights(TrainctlError):
+    """The model's weights stopped being finite numbers; no checkpoint was written over."""
 
-    It keeps the best value and epoch itself (``best_value``, ``best_epoch``). ``extra`` is stored
-    in every checkpoint beside the trainer's state (the run's config and class names, so ``eval``
-    needs nothing else). ``mode=None`` takes the monitored metric's own direction.
+
+class CheckpointSaver(Callback):
+    """Saves ``checkpoints/last.safetensors`` every epoch, ``best`` when ``monitor`` improves, and
+    ``epoch-N`` every ``every`` epochs keeping the newest ``keep_last``.
+
+    On an interrupt it always leaves a resumable checkpoint: ``last``, or ``interrupted`` when
+    ``last`` is off. Weights are checked finite before anything is written, so a step that
+    overflowed never replaces a good checkpoint (:class:`NonFiniteWeights` is raised instead).
+    ``saved`` is the newest checkpoint written (None before the first), ``best_value`` and
+    ``best_epoch`` the best monitored value. ``extra`` is stored in every checkpoint beside the
+    trainer's state (the run's config and class names, so ``eval`` needs nothing else).
+    ``mode=None`` takes the monitored metric's own direction.
     """
 
     def __init__(self, run_dir: Path, monitor: str, mode: str | None = None, *,
@@ -147,6 +160,8 @@ class CheckpointSaver(Callback):
         self.extra = dict(extra or {})
         self.best_value = None
         self.best_epoch = None
+        self.saved: Path | None = None
+        self.saved_step: int | None = None
 
     def state_dict(self) -> dict:
         return {"best_value": self.best_value, "best_epoch": self.best_epoch}
@@ -157,8 +172,19 @@ class CheckpointSaver(Callback):
     def save(self, trainer, name: str) -> Path:
         from .checkpoint import save_checkpoint
 
-        state = {**trainer.state_dict(), **self.extra}
-        return save_checkpoint(self.dir / f"{name}.safetensors", state)
+        bad = non_finite_weights(trainer.model)
+        if bad:
+            kept = (f"the newest good checkpoint is {self.saved} (step {self.saved_step})"
+                    if self.saved else "no checkpoint was written by this run")
+            raise NonFiniteWeights(
+                f"the weights became non-finite ({bad}) at epoch {trainer.epoch}, step "
+                f"{trainer.global_step}; {name}.safetensors was not written and {kept}. Lower "
+                "the learning rate or clip gradients (train.grad_clip)")
+        with naming(self.dir / f"{name}.safetensors"):
+            path = save_checkpoint(self.dir / f"{name}.safetensors",
+                                   {**trainer.state_dict(), **self.extra})
+        self.saved, self.saved_step = path, trainer.global_step
+        return path
 
     def on_fit_start(self, trainer):
         if self.mode is None:
@@ -183,8 +209,16 @@ class CheckpointSaver(Callback):
                     old.unlink(missing_ok=True)
 
     def on_interrupt(self, trainer):
-        if self.last:
-            self.save(trainer, "last")
+        self.save(trainer, "last" if self.last else "interrupted")
+
+
+def non_finite_weights(model) -> str | None:
+    """The name of the first parameter or buffer holding NaN or inf, else None."""
+    for name, tensor in model.state_dict().items():
+        data = tensor.data
+        if data.dtype.kind in "fc" and not get_array_module(data).isfinite(data).all():
+            return name
+    return None
 
 
 @register("callback")

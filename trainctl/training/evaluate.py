@@ -36,7 +36,7 @@ def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: boo
         ``json``: the ``eval-<split>.json`` written beside the checkpoint.
     """
     path = find_checkpoint(checkpoint)
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, resume=False)  # weights and config are all eval needs
     data = state["config"]
     sources = Sources({(): f"{path} (saved config)"})
     for text in overrides:

@@ -15,19 +15,25 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import platform
+import shutil
 import sys
 from pathlib import Path
 
 from .._version import __version__
 from ..autograd import serialization
-from ..config import Config, config_changes, load_config, resolve
+from ..config import Config, load_config, resolve
+from ..config.loader import Sources, apply_override
+from ..core.errors import ConfigError
 from .callbacks import CheckpointSaver, MetricsLogger
-from .checkpoint import load_checkpoint, load_model_weights
+from .checkpoint import check_state_fits, load_checkpoint, load_model_weights
 from .metrics import default_monitor
 from .metrics_log import read_metrics
-from .run_dir import RunLock, choose_run_dir, point_latest, resume_checkpoint, run_dir_of
+from .resume import apply_hyperparameters, optimizer_keys, resume_changes
+from .run_dir import RunLock, choose_run_dir, naming, point_latest, resume_checkpoint, run_dir_of
 from .setup import RunParts, build_run, trainer_arguments
 from .signals import StopOnSignal
 from .trainer import Interrupted, NonFiniteLoss, Trainer
@@ -38,13 +44,16 @@ def echo_to_console(message: str, err: bool = False) -> None:
     print(message, file=sys.stderr if err else sys.stdout, flush=True)
 
 
-def train(config, overrides=(), run_dir=None, resume=None, device=None, trust_code=False,
+def train(config=None, overrides=(), run_dir=None, resume=None, device=None, trust_code=False,
           quiet=False, runs_root="runs", echo=None) -> dict:
-    """Train the run a config file describes; returns its summary.
+    """Train the run a config file describes, or continue one; returns its summary.
 
     Args:
-        config: path of the YAML config.
-        overrides: ``"key.path=value"`` strings, applied in order (the CLI's ``--set``).
+        config: path of the YAML config. May be left out when ``resume`` names a run directory
+            or checkpoint: the run continues with the config saved in it.
+        overrides: ``"key.path=value"`` strings, applied in order (the CLI's ``--set``). On
+            resume, only changes that can take effect are accepted (see
+            :mod:`trainctl.training.resume`); the others are refused with the reason.
         run_dir: write the run here (must be empty unless resuming into it); default
             ``<runs_root>/<name>/<timestamp>/``.
         resume: ``"auto"`` (the newest run of this config's name), a run directory or a
@@ -56,60 +65,120 @@ def train(config, overrides=(), run_dir=None, resume=None, device=None, trust_co
         echo: ``echo(message, err=False)`` prints messages (default: stdout/stderr).
 
     Returns:
-        The summary dict: ``status`` (``completed``, ``interrupted``, or why training stopped
-        early), epochs, steps, time, final metrics, best metric and checkpoint, versions, and
+        The summary dict (also in ``summary.json``): ``status`` (``completed`` or
+        ``interrupted``; ``stop_reason`` says why a completed run stopped early), epochs, steps,
+        time, final metrics, best metric and checkpoint, the newest checkpoint, versions, and
         ``run_dir``.
 
     Raises:
-        TrainctlError: a bad config, data or checkpoint, or a non-finite loss; files saved
-            before the error are kept.
+        TrainctlError: a bad config, data or checkpoint, or training that went non-finite;
+            ``summary.json`` then says ``failed`` with the message, and files saved before the
+            error are kept. KeyboardInterrupt on a second Ctrl-C (``summary.json``:
+            ``interrupted``).
     """
     echo = echo or echo_to_console
     runs_root = Path(runs_root)
-    cfg = load_config(config, [*overrides, *([f"device={device}"] if device else [])],
-                      trust_code=trust_code)
-    state = ckpt_path = resume_dir = None
-    if resume is not None:
-        ckpt_path = resume_checkpoint(resume, runs_root, cfg["name"])
+    extra = [*overrides, *([f"device={device}"] if device else [])]
+    state = ckpt_path = None
+    changed = []
+    if resume is None:
+        if config is None:
+            raise ConfigError("give a config file to train, or --resume RUN to continue a run")
+        cfg = load_config(config, extra, trust_code=trust_code)
+    else:
+        name = load_config(config, trust_code=trust_code)["name"] if config else None
+        ckpt_path = resume_checkpoint(resume, runs_root, name)
         state = load_checkpoint(ckpt_path)
-        changed = config_changes(resolve(state["config"]), cfg)
-        if changed:
-            echo(f"warning: the config differs from the checkpoint's in: {', '.join(changed)}; "
-                 "continuing with the new values", err=True)
-        resume_dir = run_dir_of(ckpt_path)
+        cfg, changed = _resume_config(state, ckpt_path, config, extra, trust_code)
         echo(f"resuming from {ckpt_path} (epoch {state['trainer']['epoch']}, "
-             f"step {state['trainer']['global_step']})")
+             f"step {state['trainer']['global_step']})"
+             + (f" with changed {', '.join(changed)}" if changed else ""))
+    resume_dir = run_dir_of(ckpt_path) if ckpt_path is not None else None
+    fresh_dir = run_dir is None and resume_dir is None
     target = choose_run_dir(run_dir, resume_dir, runs_root, cfg["name"])
+    resume_line = f"trainctl train --resume {target}" + (" --trust-code" if trust_code else "")
     with RunLock(target):
-        parts = build_run(cfg)
-        if state is not None:
-            load_model_weights(parts.model, state["model"], ckpt_path)
-        serialization.atomic_write(target / "config.yaml", cfg.to_yaml().encode())
-        point_latest(target)
+        try:
+            parts = build_run(cfg)
+            if state is not None:
+                load_model_weights(parts.model, state["model"], ckpt_path)
+        except BaseException:
+            if fresh_dir:  # nothing ran: leave no empty run behind
+                shutil.rmtree(target, ignore_errors=True)
+            raise
         saver = _checkpoint_saver(cfg, parts, target)
         callbacks = [_metrics_logger(cfg, parts, target), saver, _progress(cfg, quiet, echo)]
         trainer = Trainer(**trainer_arguments(cfg, parts, callbacks))
         if state is not None:
+            fresh_groups = [dict(g) for g in parts.optimizer.param_groups]
+            check_state_fits(state, trainer.state_dict(), ckpt_path)  # types and sizes first
             trainer.load_state_dict(state)
-        status = "completed"
+            apply_hyperparameters(parts.optimizer, parts.scheduler, fresh_groups,
+                                  optimizer_keys(changed))
+        with naming(target / "config.yaml"):
+            serialization.atomic_write(target / "config.yaml", cfg.to_yaml().encode())
+        _write_summary(target, _summary(trainer, saver, cfg, target, "running"))
+        point_latest(target)
+        status, error = "failed", None
         try:
             with StopOnSignal(trainer, echo):
                 trainer.fit()
-            status = trainer.stop_reason or status
+            status = "completed"
         except Interrupted:
             status = "interrupted"
-            echo(f"interrupted: saved {target / 'checkpoints' / 'last.safetensors'}\n"
-                 f"resume with: trainctl train {config} --resume {target}", err=True)
-        except NonFiniteLoss:
-            status = "stopped: non-finite loss"
+            echo(f"interrupted: saved {saver.saved} (epoch {trainer.epoch}, step "
+                 f"{trainer.global_step})\nresume with: {resume_line}", err=True)
+        except KeyboardInterrupt:
+            status, error = "interrupted", _stopped_at_once(saver)
+            echo(error + (f"\nresume with: {resume_line}" if saver.saved else ""), err=True)
+            raise
+        except NonFiniteLoss as e:
+            error = f"{e}; {_newest(saver)}"
+            raise NonFiniteLoss(error) from None
+        except BaseException as e:
+            error = str(e) or type(e).__name__
             raise
         finally:
             for cb in trainer.callbacks:
                 if hasattr(cb, "close"):
                     cb.close()
-            summary = _finish(target, trainer, saver, cfg, status)
+            summary = _summary(trainer, saver, cfg, target, status, error)
+            _finish(target, summary)
         report(summary, parts, echo)
     return summary
+
+
+def _resume_config(state: dict, ckpt_path: Path, config, overrides, trust_code: bool):
+    """The config a resumed run continues with: the saved one, changed by ``config`` (if given)
+    and ``overrides`` where a change can take effect; ``(cfg, changed keys)``."""
+    saved = resolve(state["config"], Sources({(): f"{ckpt_path} (saved config)"}),
+                    trust_code=trust_code)
+    if config is not None:
+        requested = load_config(config, overrides, trust_code=trust_code)
+    else:
+        data = copy.deepcopy(dict(saved))
+        sources = Sources({(): f"{ckpt_path} (saved config)"})
+        for text in overrides:
+            apply_override(data, sources, text)
+        requested = resolve(data, sources, saved.path, trust_code=trust_code)
+    allowed, refused = resume_changes(saved, requested)
+    if refused:
+        raise ConfigError(
+            f"cannot change {', '.join(refused)} when resuming {ckpt_path}: the checkpoint was "
+            "made with the old value. Start a new run without --resume to use it")
+    if config is None or not allowed:
+        return (requested if allowed else saved), allowed
+    return requested, allowed
+
+
+def _stopped_at_once(saver: CheckpointSaver) -> str:
+    return f"stopped at once by a second interrupt; {_newest(saver)}"
+
+
+def _newest(saver: CheckpointSaver) -> str:
+    if saver.saved is None:
+        return "no checkpoint was written by this run"
+    return f"the newest good checkpoint is {saver.saved} (step {saver.saved_step})"
 
 
 def _checkpoint_saver(cfg: Config, parts: RunParts, target: Path) -> CheckpointSaver:
@@ -136,35 +205,51 @@ def _progress(cfg: Config, quiet: bool, echo):
     return PlainProgress(cfg["name"], echo)
 
 
-def _finish(target: Path, trainer: Trainer, saver: CheckpointSaver, cfg: Config,
-            status: str) -> dict:
-    """Write ``summary.json`` and the plots; returns the summary."""
+def _summary(trainer: Trainer, saver: CheckpointSaver, cfg: Config, target: Path,
+             status: str, error: str | None = None) -> dict:
     import numpy
 
     best = target / "checkpoints" / "best.safetensors"
-    summary = {
-        "name": cfg["name"], "status": status, **trainer.summary(),
+    return {
+        "name": cfg["name"], "status": status, "error": error, "pid": os.getpid(),
+        **trainer.summary(),
         "monitor": saver.monitor, "best_value": saver.best_value, "best_epoch": saver.best_epoch,
         "best_checkpoint": str(best) if best.exists() else None,
+        "newest_checkpoint": str(saver.saved) if saver.saved else None,
         "run_dir": str(target),
         "versions": {"trainctl": __version__, "numpy": numpy.__version__,
                      "python": platform.python_version()},
     }
-    serialization.atomic_write(target / "summary.json",
-                               json.dumps(summary, indent=2, default=str).encode())
-    rows = read_metrics(target / "metrics.jsonl")
-    if rows:
-        from .plots import plot_run
 
-        plot_run(target, rows)
-    return summary
+
+def _write_summary(target: Path, summary: dict) -> None:
+    with naming(target / "summary.json"):
+        serialization.atomic_write(target / "summary.json",
+                                   json.dumps(summary, indent=2, default=str).encode())
+
+
+def _finish(target: Path, summary: dict) -> None:
+    """Write the final ``summary.json``, then the plots. On a full disk even that can fail: the
+    file then still says ``running`` with the ``pid`` of a process that is gone, which readers
+    take as a run that died (see :func:`trainctl.training.run_dir.run_status`)."""
+    try:
+        _write_summary(target, summary)
+        rows = read_metrics(target / "metrics.jsonl")
+        if rows:
+            from .plots import plot_run
+
+            plot_run(target, rows)
+    except OSError:
+        if summary["status"] != "failed":
+            raise
 
 
 def report(summary: dict, parts: RunParts, echo) -> None:
     """The closing lines of a run: status, final metrics, best checkpoint, run directory."""
     shown = "  ".join(f"{k} {v:.4g}" for k, v in summary["final"].items()
                       if isinstance(v, float) and "/" in k)
-    echo(f"{summary['status']}: {summary['epochs']} epochs, {summary['steps']} steps, "
+    why = f" ({summary['stop_reason']})" if summary["stop_reason"] else ""
+    echo(f"{summary['status']}{why}: {summary['epochs']} epochs, {summary['steps']} steps, "
          f"{summary['time_s']:.1f}s")
     if shown:
         echo(f"final: {shown}")

@@ -7,6 +7,7 @@ it trains. A lock left by a process that no longer exists is stale and is taken 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 from pathlib import Path
@@ -74,22 +75,35 @@ def choose_run_dir(run_dir, resume_dir: Path | None, root: Path, name: str) -> P
     return new_run_dir(root, name)
 
 
-def resume_checkpoint(resume: str, root: Path, name: str) -> Path:
+def resume_checkpoint(resume: str, root: Path, name: str | None) -> Path:
     """The checkpoint ``--resume`` means: ``auto`` (the newest run called ``name`` under
-    ``root``), a run directory (its ``last``) or a checkpoint file."""
+    ``root``), a run directory (its newest resumable checkpoint) or a checkpoint file."""
     if resume == "auto":
+        if name is None:
+            raise ConfigError("--resume auto needs the config, to know the run's name; or give "
+                              "the run directory: --resume runs/<name>/<timestamp>")
         run = latest_run(root, name)
         if run is None:
             raise ConfigError(f"--resume auto: no earlier run named {name!r} under "
                               f"{root}/ to resume")
-        target = run / "checkpoints" / "last.safetensors"
-        if not target.exists():
-            raise ConfigError(f"--resume auto: {run} has no checkpoints/last.safetensors")
-        return target
+        return resumable_checkpoint(run)
     path = Path(resume)
-    if path.is_dir() and (path / "checkpoints" / "last.safetensors").exists():
-        return path / "checkpoints" / "last.safetensors"
+    if path.is_dir() and ((path / "checkpoints").is_dir() or (path / "config.yaml").is_file()):
+        return resumable_checkpoint(path)
     return find_checkpoint(path)
+
+
+RESUMABLE = ("last.safetensors", "interrupted.safetensors")
+
+
+def resumable_checkpoint(run: Path) -> Path:
+    """The newest of a run's ``last`` and ``interrupted`` checkpoints."""
+    found = [run / "checkpoints" / name for name in RESUMABLE
+             if (run / "checkpoints" / name).is_file()]
+    if not found:
+        raise ConfigError(f"{run}: no checkpoints/last.safetensors or "
+                          "checkpoints/interrupted.safetensors to resume from")
+    return max(found, key=lambda p: p.stat().st_mtime_ns)
 
 
 def run_dir_of(checkpoint: Path) -> Path | None:
@@ -106,6 +120,19 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def remove_stale_temp_files(run_dir: Path) -> list[Path]:
+    """Delete the temp files (``.<name>.tmp-<pid>``) that a killed writer left in ``run_dir`` and
+    its ``checkpoints/``; a file whose writer is still alive is left alone."""
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
+        for tmp in folder.glob(".*.tmp-*"):
+            pid = tmp.name.rpartition(".tmp-")[2]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
 
 
 class RunLock:
@@ -134,6 +161,7 @@ class RunLock:
             with os.fdopen(fd, "w") as f:
                 f.write(str(os.getpid()))
             self.held = True
+            remove_stale_temp_files(self.path.parent)
             return self
         raise ConfigError(f"{self.path.parent}: could not lock the run directory")
 
@@ -148,3 +176,37 @@ class RunLock:
     def __exit__(self, *exc):
         self.release()
         return False
+
+
+@contextlib.contextmanager
+def naming(path):
+    """Give an OSError that does not say which file it is about the ``path`` being written.
+
+    A failed ``write``, ``fsync`` or ``close`` (a full disk, a file-size limit) raises an OSError
+    without a file name; the CLI's one-line error should still say which file could not be
+    written.
+    """
+    try:
+        yield
+    except OSError as e:
+        if e.filename is None and e.errno is not None:
+            raise OSError(e.errno, e.strerror, str(path)) from e
+        raise
+
+
+def run_status(run_dir: Path) -> str | None:
+    """A run's status from its ``summary.json`` (None without one). A run that says ``running``
+    but whose process is gone died without a word (killed, or a disk too full to write even the
+    summary): ``failed``."""
+    import json
+
+    try:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    status = summary.get("status") if isinstance(summary, dict) else None
+    pid = summary.get("pid") if isinstance(summary, dict) else None
+    if status == "running" and isinstance(pid, int) and pid != os.getpid() and \
+            not _pid_alive(pid):
+        return "failed"
+    return status if isinstance(status, str) else None

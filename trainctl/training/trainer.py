@@ -260,9 +260,8 @@ class Trainer:
                 if self.on_nan == "stop":
                     raise NonFiniteLoss(
                         f"the loss became {value} at epoch {self.epoch + 1}, step "
-                        f"{self.global_step + 1} (batch {i + 1}); the last good checkpoint is "
-                        "kept. Lower the learning rate, clip gradients (train.grad_clip) or set "
-                        "train.on_nan: skip_batch")
+                        f"{self.global_step + 1} (batch {i + 1}). Lower the learning rate, clip "
+                        "gradients (train.grad_clip) or set train.on_nan: skip_batch")
                 self.optimizer.zero_grad()
                 micro = 0
                 continue
