@@ -179,3 +179,33 @@ def test_import_paths_need_trust_in_every_command(write_config, invoke, tmp_path
                "'user_sched'; pass --trust-code" in err
         code, _, err = invoke(command[0], config, *command[1:], "--trust-code")
         assert code == 0, (command, err)
+
+
+def test_check_steps_the_whole_schedule(write_config, invoke):
+    config = write_config(CONFIG.replace("{type: TestHalvingLR, every: 1}",
+                                         "{type: LambdaLR, lr_lambda: '1 - epoch'}"))
+    code, _, err = invoke("check", config)  # 3 epochs: the factor is -1 in the third
+    assert code == 2
+    assert "cfg.yaml:9: scheduler: expression '1 - epoch' gave -1.0 at epoch=2; it must be " \
+           ">= 0.0" in err
+
+
+def test_a_checkpoint_that_names_code_is_not_imported_by_eval(write_config, invoke, tmp_path):
+    """A checkpoint is data someone may hand you: its config's import paths need --trust-code,
+    for every component kind."""
+    from trainctl.autograd.serialization import atomic_write  # noqa: F401
+    from trainctl.training.checkpoint import save_checkpoint
+
+    code, _, err = invoke("train", write_config(CONFIG), "--quiet", "--run-dir", "run")
+    assert code == 0, err
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")
+    for section, value in (("loss", "os:system"), ("optimizer", {"type": "os:system"}),
+                           ("scheduler", {"type": "os:system"})):
+        config = json.loads(json.dumps(state["config"]))
+        config[section] = value
+        hostile = tmp_path / f"hostile-{section}.safetensors"
+        save_checkpoint(hostile, {**state, "config": config})
+        code, _, err = invoke("eval", hostile)
+        assert code == 2, err
+        assert f"{section}.type: 'os:system' would import and run code from module 'os'; " \
+               "pass --trust-code" in err

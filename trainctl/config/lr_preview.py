@@ -122,7 +122,10 @@ def schedule_curves(cfg: Config, epochs: int | None = None, steps_per_epoch_: in
     if schedule is not None and schedule.monitor is not None:
         metrics = [1.0] * steps
         note = f"{where}: {cfg['scheduler']['type']} previewed with a metric that never improves"
-    result = record_lr(opt, schedule.scheduler if schedule else None, steps, metrics)
+    try:
+        result = record_lr(opt, schedule.scheduler if schedule else None, steps, metrics)
+    except ConfigError as e:  # e.g. an LR expression that turns negative at epoch 101
+        raise cfg.error(("scheduler",), str(e)) from None
     scale = 1 / steps_per_epoch_ if per_step else 1.0
     xs = [i * scale for i in range(steps)]
     marks = _milestones(cfg["scheduler"], scale, steps)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Config, load_config
-from ..config.build import build_loss, build_model, build_optimizer, build_scheduler
-from ..config.build import steps_per_epoch as steps_for
-from ..config.preview import dry_run, example_batch, example_dataset_size
+from ..config.build import build_loss, build_model, build_optimizer
+from ..config.lr_preview import schedule_curves
+from ..config.preview import dry_run, example_batch
 from ..core import random as tc_random
 from .setup import build_callbacks, build_metrics
 
@@ -43,9 +43,8 @@ def check(config, overrides=(), trust_code: bool = False) -> CheckReport:
     tc_random.manual_seed(cfg["seed"])
     model = build_model(cfg)
     loss_fn = build_loss(cfg)
-    optimizer = build_optimizer(cfg, model.named_parameters())
-    size = example_dataset_size(cfg)
-    build_scheduler(cfg, optimizer, 1 if size is None else steps_for(cfg, size))
+    build_optimizer(cfg, model.named_parameters())
+    schedule_curves(cfg)  # builds the schedule and steps it through the whole run
     x, y, note = example_batch(cfg)
     rows, out = dry_run(model, x, cfg)
     if y is not None:
