@@ -148,3 +148,15 @@ def test_a_new_learning_rate_takes_effect_on_resume(tmp_path, write_config):
     rows = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]
     epoch3 = [r for r in rows if r["kind"] == "epoch" and r["epoch"] == 3][0]
     assert epoch3["lr"] == pytest.approx(0.05)  # the new base, at the schedule's position
+
+
+def test_resume_through_the_latest_link_keeps_the_link(tmp_path, write_config):
+    config = write_config()
+    train(config, runs_root=tmp_path / "runs", quiet=True, overrides=["train.epochs=1"])
+    latest = tmp_path / "runs" / "tiny_spirals" / "latest"
+    run = latest.resolve()
+    summary = train(resume=latest, quiet=True, overrides=["train.epochs=2"],
+                    runs_root=tmp_path / "runs")
+    assert summary["status"] == "completed" and summary["epochs"] == 2
+    assert latest.is_symlink() and latest.resolve() == run
+    assert summary_of(run)["epochs"] == 2

@@ -35,6 +35,8 @@ def new_run_dir(root: Path, name: str) -> Path:
 
 def point_latest(run_dir: Path) -> None:
     """Point ``<run_dir>/../latest`` at ``run_dir`` (a relative symlink, swapped atomically)."""
+    if run_dir.is_symlink():  # given as .../latest: point at what it names, never at itself
+        run_dir = run_dir.parent / os.readlink(run_dir)
     link = run_dir.parent / "latest"
     tmp = run_dir.parent / f".latest.tmp-{os.getpid()}"
     try:
@@ -107,8 +109,11 @@ def resumable_checkpoint(run: Path) -> Path:
 
 
 def run_dir_of(checkpoint: Path) -> Path | None:
-    """The run directory a checkpoint file belongs to (``<run>/checkpoints/x.safetensors``)."""
+    """The run directory a checkpoint file belongs to (``<run>/checkpoints/x.safetensors``),
+    through the ``latest`` link to the run it names (a run is written under its own name)."""
     candidate = Path(checkpoint).parent.parent
+    if candidate.is_symlink():
+        candidate = candidate.parent / os.readlink(candidate)
     return candidate if (candidate / "config.yaml").exists() else None
 
 
