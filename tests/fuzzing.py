@@ -10,10 +10,12 @@ derandomized so CI sees the same ones every run); a long session draws fresh one
 """
 
 import os
+import re
 import time
 import tracemalloc
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
+from hypothesis.errors import InvalidArgument
 
 from trainctl.core.errors import TrainctlError
 
@@ -28,19 +30,32 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                                        HealthCheck.function_scoped_fixture])
 
 
-def survive(call, error=TrainctlError):
+def survive(call, error=TrainctlError, memory: int = MEMORY):
     """``call()``'s result, or None when it raised ``error`` (one line); any other exception
-    propagates. Asserts the call took under SECONDS and allocated under MEMORY at its peak."""
+    propagates. Asserts the call took under SECONDS and allocated under ``memory`` bytes at its
+    peak. The outcome is recorded as a Hypothesis event, so ``--hypothesis-show-statistics``
+    shows which errors the examples reached."""
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        return call()
+        result = call()
+        _event("valid result")
+        return result
     except error as e:
         assert "\n" not in str(e), f"an error message is one line: {e}"
+        kind = re.sub(r"\S*/", "", str(e)).split(" (")[0]  # no folders, no details
+        _event(f"{type(e).__name__}: " + re.sub(r"\d+", "N", kind)[:50])
         return None
     finally:
         took = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert took < SECONDS, f"took {took:.2f}s"
-        assert peak < MEMORY, f"allocated {peak >> 20} MiB"
+        assert peak < memory, f"allocated {peak / 2**20:.1f} MiB"
+
+
+def _event(text: str) -> None:
+    try:
+        event(text)
+    except InvalidArgument:  # called outside a Hypothesis test: nothing to record
+        pass

@@ -5,18 +5,11 @@ import time
 
 import pytest
 
+from tests.config.test_loader import MINIMAL
 from trainctl.config import load_config
 from trainctl.config.build import build_loss, build_model, build_optimizer, build_scheduler
 from trainctl.config.loader import MAX_BYTES, MAX_DEPTH, MAX_VALUES, load_with_bases, parse_override
 from trainctl.core.errors import ConfigError
-
-MINIMAL = """\
-data:
-  train: {type: SyntheticRegression, n_samples: 8}
-model: {type: Linear, in_features: 2, out_features: 1}
-loss: {type: MSELoss}
-optimizer: {type: SGD, lr: 0.1}
-"""
 
 
 def write(tmp_path, text, name="a.yaml"):
