@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..core.errors import ConfigError
@@ -85,7 +86,37 @@ def resolve(data: dict, sources: Sources | None = None, path: Path | None = None
             spec[key] = field.default if value is None else value
         out[section] = spec
     _check_group_numbers(out["optimizer"]["param_groups"] or [], sources)
+    if path is not None:
+        _resolve_data_paths(out["data"], sources)
     return Config(out, sources, path, trust_code)
+
+
+# Dataset arguments that name files or folders.
+PATH_KEYS = ("path", "root", "reference")
+
+
+def _resolve_data_paths(data: dict, sources: Sources) -> None:
+    """Make the datasets' relative paths absolute, relative to the folder of the YAML file that
+    wrote them (a ``base:`` file's paths to its own folder; ``--set`` values to the current
+    folder), so a config works from any folder and the run's config.yaml says where the data
+    was."""
+    for split in ("train", "val", "test"):
+        spec = data.get(split)
+        if not isinstance(spec, dict):
+            continue
+        for key in PATH_KEYS:
+            value = spec.get(key)
+            if isinstance(value, str) and value and not os.path.isabs(value):
+                spec[key] = os.path.abspath(os.path.join(_folder_of(
+                    sources.where(("data", split, key))), os.path.expanduser(value)))
+
+
+def _folder_of(location: str) -> str:
+    """The folder of the file in a ``file:line`` location ('' for --set and unknown ones)."""
+    file, _, line = location.rpartition(":")
+    if not line.isdigit() or not file or location.startswith("--set"):
+        return ""
+    return os.path.dirname(file)
 
 
 def _check_group_numbers(rules: list, sources: Sources) -> None:
