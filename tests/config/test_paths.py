@@ -23,7 +23,7 @@ def test_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     assert cfg["data"]["train"]["path"] == str(tmp_path / "project" / "tables" / "train.csv")
     assert cfg["data"]["test"]["path"] == "/abs/test.csv"
     assert cfg["data"]["test"]["reference"] == str(tmp_path / "project" / "tables" / "train.csv")
-XX
+    assert f"path: {tmp_path}/project/tables/train.csv" in cfg.to_yaml()  # as saved by a run
 
 
 def test_a_base_files_paths_follow_the_base_and_set_values_the_current_folder(tmp_path,
