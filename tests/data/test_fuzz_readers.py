@@ -103,18 +103,27 @@ def csv_case(draw):
 
 
 @FUZZ
-@given(case=csv_case(), task=st.sampled_from(["classification", "regression"]))
+@given(case=csv_case(),
+       task=st.sampled_from(["classification", "binary", "regression", "multilabel"]))
 def test_fuzz_csv(tmp_path, case, task):
     data, header = case
     path = write(str(tmp_path / "f.csv"), data)
     ds = survive(lambda: CSVDataset(path, target="y" if header else -1, header=header,
-                                    task=task, standardize=header), len(data))
+                                    task=task, standardize=header,
+                                    standardize_target=task == "regression"), len(data))
     if ds is not None:
         assert numpy.isfinite(ds.data).all() and ds.data.dtype == numpy.float32
         if task == "classification":
             assert 0 <= ds.targets.min() and ds.targets.max() < ds.num_classes
+        elif task == "binary":
+            assert ds.targets.shape == (len(ds), 1) and set(ds.targets.ravel()) <= {0.0, 1.0}
         else:
             assert numpy.isfinite(ds.targets).all()
+        state = ds.preprocessing_state()  # reading the same file again gives the same rows
+        again = survive(lambda: CSVDataset.from_state(path, state, require_target=True),
+                        len(data))
+        assert again is not None and numpy.array_equal(again.data, ds.data)
+        assert numpy.array_equal(again.targets, ds.targets)
 
 
 # ----------------------------------------------------------------------------- NPY / NPZ

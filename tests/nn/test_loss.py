@@ -227,3 +227,65 @@ def test_loss_modules_hold_weights_as_buffers():
     assert bl(tc.full((2,), 0.5), tc.ones(2)).item() == pytest.approx(math.log(2), rel=1e-6)
     cos = tc.nn.CosineEmbeddingLoss(margin=0.5)
     assert cos(tc.ones(2, 3), tc.ones(2, 3), tc.tensor([1, -1])).item() == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("fn,input", [
+    (F.binary_cross_entropy_with_logits, tc.zeros(4, 1)),
+    (F.binary_cross_entropy, tc.full((4, 1), 0.5)),
+])
+@pytest.mark.parametrize("dtype,name", [(tc.int64, "Long"), (tc.int32, "Int"),
+                                        (tc.bool, "Bool"), (tc.uint8, "Byte")])
+def test_binary_cross_entropies_refuse_integer_targets_as_pytorch(fn, input, dtype, name):
+    target = tc.tensor([[0], [1], [1], [0]], dtype=dtype)
+    with pytest.raises(RuntimeError, match=f"Found dtype {name} but expected Float") as info:
+        fn(input, target)
+    assert isinstance(info.value, tc.TrainctlError) and "\n" not in str(info.value)
+    with pytest.raises(RuntimeError, match="Found dtype Long but expected Double"):
+        fn(input.double(), target.long())
+    assert fn(input, target.float()).item() == pytest.approx(math.log(2), rel=1e-6)
+    assert fn(input, target.double()).dtype == tc.float32  # float targets of any width: cast
+    with pytest.raises(ShapeError, match=r"\(4, 1\).*\(4,\)"):  # the shape is checked first
+        fn(input, tc.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("make,value,key", [
+    (lambda w: tc.nn.CrossEntropyLoss(weight=w), [1.0, 1.7, 3], "weight"),
+    (lambda w: tc.nn.NLLLoss(weight=w), (1, 2, 3), "weight"),
+    (lambda w: tc.nn.BCELoss(weight=w), [0.5], "weight"),
+    (lambda w: tc.nn.BCEWithLogitsLoss(weight=w), [2.0], "weight"),
+    (lambda w: tc.nn.BCEWithLogitsLoss(pos_weight=w), [3.0], "pos_weight"),
+    (lambda w: tc.nn.BCEWithLogitsLoss(pos_weight=w), 3, "pos_weight"),
+    (lambda w: tc.nn.CrossEntropyLoss(weight=w), np.array([1.0, 2.0, 3.0]), "weight"),
+])
+def test_loss_weights_given_as_lists_become_float32_buffers(make, value, key):
+    loss = make(value)
+    buffer = getattr(loss, key)
+    assert isinstance(buffer, tc.Tensor) and buffer.dtype == tc.float32
+    expected = [float(v) for v in np.atleast_1d(value)]
+    assert buffer.tolist() == pytest.approx(expected)
+    assert list(loss.state_dict()) == [key]
+
+
+def test_list_weights_give_the_same_loss_as_tensor_weights():
+    x, t = tc.randn(5, 3), tc.tensor([0, 2, 1, 1, 0])
+    listed = tc.nn.CrossEntropyLoss(weight=[1.0, 1.7, 0.5])(x, t).item()
+    tensored = tc.nn.CrossEntropyLoss(weight=tc.tensor([1.0, 1.7, 0.5]))(x, t).item()
+    assert listed == tensored
+    z, y = tc.randn(6, 1), tc.tensor([[1.0], [0.0]] * 3)
+    with_list = tc.nn.BCEWithLogitsLoss(pos_weight=[2.5])(z, y).item()
+    with_tensor = F.binary_cross_entropy_with_logits(z, y, pos_weight=tc.tensor([2.5])).item()
+    assert with_list == pytest.approx(with_tensor, rel=1e-7)
+    w = tc.tensor([1.0, 2.0, 3.0], dtype=tc.float64)  # a tensor is kept as it is
+    assert tc.nn.CrossEntropyLoss(weight=w).weight is w
+
+
+@pytest.mark.parametrize("value,match", [
+    ("balanced", "weight must be a tensor or a list of numbers, got 'balanced'"),
+    ([1.0, "x"], "weight must be a tensor or a list of numbers"),
+    ([[1.0], [2.0, 3.0]], "weight must be a tensor or a list of numbers"),
+    ([1.0, float("nan")], "weight must be finite numbers"),
+    ({"a": 1}, "weight must be a tensor or a list of numbers"),
+])
+def test_bad_loss_weights_are_value_errors(value, match):
+    with pytest.raises(ValueError, match=match):
+        tc.nn.CrossEntropyLoss(weight=value)

@@ -1,9 +1,11 @@
 """``trainctl.data``: datasets, samplers, the DataLoader and transforms (``tc.utils.data``).
 
 Everything a config can name as a dataset (``{type: FashionMNIST, ...}``) is a :class:`Dataset`
-subclass exported here; transforms live in :mod:`trainctl.data.transforms`. Nothing heavy is
-imported until used: ``urllib``, ``tarfile``, ``gzip`` and ``csv`` load inside the functions that
-read or fetch files.
+subclass exported here; transforms live in :mod:`trainctl.data.transforms`. Splitting by class
+and class weights are :func:`stratified_split` and :func:`class_weights`; images are read by
+:class:`ImageFolder` and :func:`list_images` with Pillow (the optional ``images`` extra).
+Nothing heavy is imported until used: ``urllib``, ``tarfile``, ``gzip``, ``csv`` and ``PIL``
+load inside the functions that read or fetch files.
 
 Example:
     >>> import trainctl as tc
@@ -25,27 +27,30 @@ _DEFINED_IN = {
     ".dataloader": ("DataLoader",),
     ".dataset": ("ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset",
                  "random_split", "val_split"),
-    ".datasets": ("ArrayDataset", "CIFAR10", "CSVDataset", "FashionMNIST", "KMNIST", "MNIST",
-                  "NPZDataset", "SyntheticClassification", "SyntheticRegression", "read_idx",
-                  "read_npy", "read_npz"),
+    ".datasets": ("ArrayDataset", "CIFAR10", "CSVDataset", "FashionMNIST", "ImageFolder",
+                  "KMNIST", "MNIST", "NPZDataset", "SyntheticClassification",
+                  "SyntheticRegression", "list_images", "load_image", "read_idx", "read_npy",
+                  "read_npz"),
+    ".labels": ("class_weights", "stratified_split"),
     ".sampler": ("BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
                  "SubsetRandomSampler", "WeightedRandomSampler"),
 }
 # Submodules reachable as attributes, as they were once the former eager imports had run.
 _MODULES = {
     name: "." + name
-    for name in ("collate", "dataloader", "dataset", "datasets", "download", "sampler",
-                 "transforms")
+    for name in ("collate", "dataloader", "dataset", "datasets", "download", "imaging", "labels",
+                 "sampler", "transforms")
 }
 _WHERE = {name: module for module, names in _DEFINED_IN.items() for name in names}
 
 __all__ = [
     "ArrayDataset", "BatchSampler", "CIFAR10", "CSVDataset", "ConcatDataset", "DataLoader",
-    "Dataset", "FashionMNIST", "IterableDataset", "KMNIST", "MNIST", "NPZDataset",
+    "Dataset", "FashionMNIST", "ImageFolder", "IterableDataset", "KMNIST", "MNIST", "NPZDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
     "SyntheticClassification", "SyntheticRegression", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "default_convert", "random_split", "read_idx", "read_npy", "read_npz",
-    "transforms", "val_split",
+    "class_weights", "default_collate", "default_convert", "list_images", "load_image",
+    "random_split",
+    "read_idx", "read_npy", "read_npz", "stratified_split", "transforms", "val_split",
 ]
 
 

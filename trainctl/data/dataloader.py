@@ -11,7 +11,10 @@ Position: ``state_dict()`` gives ``{"epoch", "batches_done", "seed"}``; after
 ``load_state_dict`` the next ``iter()`` yields exactly the batches of that epoch not yet handed
 out, skipping the done ones without loading them. Every other ``iter()`` starts a new epoch:
 the first is epoch 0, and each later one follows the last (finished or abandoned) epoch.
-``set_epoch(e)`` chooses the next epoch explicitly.
+``set_epoch(e)`` chooses the next epoch explicitly. A sampler with a generator of its own
+(``WeightedRandomSampler(..., generator=g)``) draws each epoch from that stream instead, so the
+state then also holds ``"sampler_generator"``: the stream's state where the unfinished epoch
+began (or, between epochs, where the next one begins), restored by ``load_state_dict``.
 
 Fast path: when the collate function is the default one and the dataset has
 ``get_batch(indices)`` (array-backed datasets, ``TensorDataset``, and ``Subset``/``ConcatDataset``
@@ -116,6 +119,7 @@ class DataLoader:
         self._in_epoch = False  # an iteration started this epoch and has not finished it
         self._resume = False  # load_state_dict asked the next iter() to continue mid-epoch
         self._token = 0  # which iterator owns the position (the most recent one)
+        self._gen_snapshot = None  # the sampler's own generator where this epoch's draw began
 
     # ----------------------------------------------------------------- length and state
     def __len__(self) -> int:
@@ -129,8 +133,23 @@ class DataLoader:
         return len(self.sampler)
 
     def state_dict(self) -> dict:
-        """The loader's position: ``{"epoch", "batches_done", "seed"}`` (JSON-able)."""
-        return {"epoch": self._epoch, "batches_done": self._batches_done, "seed": self.seed}
+        """The loader's position: ``{"epoch", "batches_done", "seed"}`` (JSON-able), and
+        ``"sampler_generator"`` when the sampler has a generator of its own."""
+        state = {"epoch": self._epoch, "batches_done": self._batches_done, "seed": self.seed}
+        own = self._own_generator()
+        if own is not None:
+            # mid-epoch: where this epoch's draw began, so a resume draws the same order
+            mid = (self._in_epoch and self._gen_snapshot is not None
+                   and self._batches_done < len(self))
+            state["sampler_generator"] = self._gen_snapshot if mid else own.get_state()
+        return state
+
+    def _own_generator(self):
+        """The (trainctl) generator the sampler draws from instead of the per-epoch one."""
+        sampler = self.sampler if self.sampler is not None else getattr(
+            self.batch_sampler, "sampler", None)
+        gen = getattr(sampler, "generator", None)
+        return gen if callable(getattr(gen, "set_state", None)) else None
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from ``state``: the next ``iter()`` yields the batches not yet done."""
@@ -151,6 +170,14 @@ class DataLoader:
                             f"only {total} (did the dataset or batch size change?)")
         if total is not None and done == total:
             epoch, done = epoch + 1, 0
+        own = self._own_generator()
+        if own is not None and state.get("sampler_generator") is not None:
+            try:
+                own.set_state(state["sampler_generator"])
+            except (KeyError, TypeError, ValueError):
+                raise DataError("DataLoader.load_state_dict: 'sampler_generator' is not a "
+                                "generator state (from Generator.get_state())") from None
+            self._gen_snapshot = state["sampler_generator"]
         self._epoch, self._batches_done = epoch, done
         self._resume, self._in_epoch = done > 0, False
         self._token += 1
@@ -180,6 +207,9 @@ class DataLoader:
     def _index_batches(self, epoch: int):
         """This epoch's index batches (int64 arrays), or single indices without batching."""
         gen = _epoch_generator(self.seed, epoch)
+        own = self._own_generator()
+        if own is not None:
+            self._gen_snapshot = own.get_state()
         for s in (self.sampler, self.batch_sampler):
             if hasattr(s, "set_epoch"):
                 s.set_epoch(epoch)

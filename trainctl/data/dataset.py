@@ -216,21 +216,15 @@ def _merge(parts: list, order: numpy.ndarray):
     return [flat[i] for i in order.tolist()]
 
 
-def random_split(dataset, lengths, generator=None) -> list[Subset]:
-    """Split into non-overlapping random subsets of the given lengths or fractions.
+def split_lengths(n: int, lengths) -> list[int]:
+    """Lengths (or fractions summing to 1) of a split of ``n`` samples as counts (PyTorch's rule).
 
-    Fractions that sum to 1 are turned into lengths by flooring, and the remainder is handed out
-    one by one from the first subset on (PyTorch's rule). The permutation comes from
-    ``generator`` (default: trainctl's default generator, seeded by ``tc.manual_seed``).
+    Fractions are floored and the remainder handed out one by one from the first split on.
 
     Example:
-        >>> import trainctl as tc
-        >>> [len(s) for s in random_split(range(10), [0.33, 0.33, 0.34], tc.Generator())]
+        >>> split_lengths(10, [0.33, 0.33, 0.34])
         [4, 3, 3]
     """
-    from ..core.random import generator_for
-
-    n = len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
@@ -242,13 +236,34 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
         for i, c in enumerate(counts):
             if c == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
-                              "dataset.", stacklevel=2)
+                              "dataset.", stacklevel=3)
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(
             f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
             f"dataset ({n})!"
         )
+    return lengths
+
+
+def random_split(dataset, lengths, generator=None) -> list[Subset]:
+    """Split into non-overlapping random subsets of the given lengths or fractions.
+
+    Fractions that sum to 1 are turned into lengths by flooring, and the remainder is handed out
+    one by one from the first subset on (PyTorch's rule). The permutation comes from
+    ``generator`` (default: trainctl's default generator, seeded by ``tc.manual_seed``). For
+    subsets with the class proportions of the whole, see
+    :func:`trainctl.data.stratified_split`.
+
+    Example:
+        >>> import trainctl as tc
+        >>> [len(s) for s in random_split(range(10), [0.33, 0.33, 0.34], tc.Generator())]
+        [4, 3, 3]
+    """
+    from ..core.random import generator_for
+
+    n = len(dataset)
+    lengths = split_lengths(n, lengths)
     perm = generator_for(generator).permutation(n).tolist()
     ends = accumulate(lengths)
     return [Subset(dataset, perm[end - size:end]) for end, size in zip(ends, lengths)]

@@ -9,7 +9,8 @@ generator state; a :class:`Compose` of several random transforms draws transform
 the batch path (still seeded and reproducible, but not the per-sample order).
 
 Layouts: :class:`ToTensor` turns uint8 ``HW``/``HWC`` images into float32 ``CHW`` in [0, 1];
-the others work on ``(..., C, H, W)`` tensors (put them after ``ToTensor``).
+the others work on ``(..., C, H, W)`` tensors (put them after ``ToTensor``), except
+:class:`Resize`, which also takes the ``HW``/``HWC`` image arrays that come before it.
 
 Example:
     >>> import numpy, trainctl as tc
@@ -28,9 +29,10 @@ import numpy
 from ..autograd.tensor import Tensor
 from ..core.backend import get_array_module
 from ..core.random import generator_for
+from .imaging import interpolation_name, resize_planes
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Flatten", "RandomHorizontalFlip", "RandomCrop",
-           "Lambda"]
+           "Resize", "Lambda"]
 
 
 def _array(x):
@@ -334,6 +336,71 @@ class RandomCrop:
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class Resize:
+    """Resize images to ``size`` with Pillow (``pip install 'trainctl[images]'``).
+
+    Args:
+        size: ``(h, w)``, or one int: the shorter edge becomes ``size``, the aspect ratio is
+            kept (torchvision's rule).
+        interpolation: ``nearest``, ``bilinear`` (default), ``bicubic``, ``box``, ``hamming`` or
+            ``lanczos`` (Pillow's filters, antialiased when shrinking).
+        max_size: with an int ``size``, the longest the longer edge may become.
+
+    A NumPy array is an image, ``HW`` or ``HWC`` (``batch``: ``NHW``/``NHWC``), as the image
+    datasets hand out before ``ToTensor``; a tensor is channel-first ``(..., C, H, W)``, as
+    after ``ToTensor``. The result keeps the input's kind, layout and dtype (uint8 or float).
+    Each image plane is resized by Pillow in turn: simple, not vectorised over a batch.
+
+    Example:
+        >>> Resize((2, 3))(numpy.zeros((4, 6, 3), numpy.uint8)).shape
+        (2, 3, 3)
+        >>> import trainctl as tc
+        >>> Resize(14)(tc.zeros(1, 28, 56)).shape
+        trainctl.Size([1, 14, 28])
+    """
+
+    def __init__(self, size, interpolation="bilinear", max_size: int | None = None):
+        sizes = [size] if isinstance(size, numbers.Integral) else list(size)
+        if (not 1 <= len(sizes) <= 2 or isinstance(size, bool)
+                or not all(isinstance(v, numbers.Integral) and v > 0 for v in sizes)):
+            raise ValueError(f"Resize: size must be a positive int or a pair (h, w) of them, "
+                             f"got {size!r}")
+        if max_size is not None and not (isinstance(size, numbers.Integral) or len(size) == 1):
+            raise ValueError("Resize: max_size is only allowed when size is one int")
+        self.size = size if isinstance(size, numbers.Integral) else tuple(int(v) for v in size)
+        self.interpolation = interpolation_name(interpolation)
+        self.max_size = max_size
+
+    def _planes(self, a):
+        return resize_planes(a, self.size, self.interpolation, self.max_size)
+
+    def __call__(self, img):
+        if isinstance(img, Tensor):
+            return Tensor._wrap(self._planes(img.data))
+        a = numpy.asarray(img) if not hasattr(img, "ndim") else img
+        if a.ndim == 2:
+            return self._planes(a)
+        if a.ndim == 3:  # HWC -> CHW planes -> HWC
+            xp = get_array_module(a)
+            return xp.ascontiguousarray(self._planes(a.transpose(2, 0, 1)).transpose(1, 2, 0))
+        raise ValueError(f"Resize: expected an HW or HWC image array, got shape {a.shape}")
+
+    def batch(self, imgs):
+        if isinstance(imgs, Tensor):
+            return self(imgs)
+        a = numpy.asarray(imgs) if not hasattr(imgs, "ndim") else imgs
+        if a.ndim == 3:
+            return self._planes(a)
+        if a.ndim == 4:
+            xp = get_array_module(a)
+            return xp.ascontiguousarray(
+                self._planes(a.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1))
+        raise ValueError(f"Resize: expected a batch NHW or NHWC, got shape {a.shape}")
+
+    def __repr__(self) -> str:
+        return f"Resize(size={self.size}, interpolation={self.interpolation!r})"
 
 
 class Lambda:

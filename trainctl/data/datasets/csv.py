@@ -1,11 +1,14 @@
-"""``CSVDataset``: a table of numbers (plus a label column) read with the standard ``csv`` module.
+"""``CSVDataset``: a table of numbers (plus target columns) read with the standard ``csv`` module.
 
 Parsing is strict: a file that cannot be read (missing, a folder, no permission, not UTF-8, empty),
 a row with the wrong number of fields, an empty cell, a feature that is not a number, or a NaN/inf
 (``nan``, ``inf``, or a value beyond float32's range such as ``1e39``) raises a :class:`DataError`
 naming the file, the line and the column; ``allow_nonfinite=True`` keeps NaN/inf values.
-Conversion to float32 is one NumPy call over the whole table; only on failure are cells
-inspected one by one to say which was wrong.
+
+Everything that turns raw rows into model inputs (feature columns and their order, standardisation
+statistics, classes, target scaling) is :meth:`CSVDataset.preprocessing_state`, a JSON-able dict;
+:meth:`CSVDataset.from_state` applies it to a new file without recomputing anything, so a model
+can answer on new rows without its training data.
 """
 
 from __future__ import annotations
@@ -16,97 +19,35 @@ import numpy
 
 from ...core.errors import DataError
 from .base import ArrayDataset
-from .checks import NONFINITE_HINT, first_bad, os_error
+from .csv_parse import Table, column_index, label, read_table, short, to_float
+from .tabular import (
+    apply_stats,
+    as_stats,
+    check_binary_classes,
+    check_zero_one,
+    encode_labels,
+    fit_stats,
+    stats_arrays,
+)
+
+TASKS = ("classification", "binary", "regression", "multilabel")
+_CLASS_TASKS = ("classification", "binary")
 
 
-def _read_rows(path: str, delimiter: str):
-    """All non-blank rows with the line each one starts on."""
-    import csv
-    import io
-
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise os_error(path, e, "CSV") from None
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x} at offset "
-                        f"{e.start}); save the file as UTF-8") from None
-    rows, lines = [], []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
-    try:
-        for row in reader:
-            if row and any(cell.strip() for cell in row):
-                rows.append([cell.strip() for cell in row])
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise DataError(f"{path}:{reader.line_num}: malformed CSV: {e}") from None
-    if not rows:
-        raise DataError(f"{path}: the file is empty (no row with a value)")
-    return rows, lines
+def _check_options(task, delimiter, standardize_target) -> None:
+    if task not in TASKS:
+        raise DataError(f"CSVDataset: task must be one of {', '.join(TASKS)}; got {task!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise DataError(f"CSVDataset: delimiter must be one character (not a quote or a "
+                        f"newline), got {delimiter!r}")
+    if standardize_target and task != "regression":
+        raise DataError(f"CSVDataset: standardize_target is for task 'regression', not {task!r}")
 
 
-def _column_index(spec, names: list[str] | None, width: int, path: str) -> int:
-    if isinstance(spec, bool):
-        raise DataError(f"{path}: column {spec!r} must be a name or an index")
-    if isinstance(spec, int):
-        if not -width <= spec < width:
-            raise DataError(f"{path}: column index {spec} out of range (the file has {width} "
-                            f"columns)")
-        return spec % width
-    if names is None:
-        raise DataError(f"{path}: column {spec!r} is a name, but header=False; use an index")
-    if spec not in names:
-        import difflib
-
-        close = difflib.get_close_matches(str(spec), names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; columns: {_few(names)}"
-        raise DataError(f"{path}: no column named {spec!r}{hint}")
-    return names.index(spec)
-
-
-def _to_float(rows, cols: list[int], names, lines, path: str,
-              allow_nonfinite: bool) -> numpy.ndarray:
-    """The ``cols`` of ``rows`` (strings) as float32, or a DataError at the first bad cell."""
-    try:  # one call (Python's float() per cell) without a fixed-width string array in between
-        x = numpy.array([[row[c] for c in cols] for row in rows], dtype=numpy.float64)
-    except ValueError:
-        x = None
-    if x is None:  # only to find the culprit
-        for r, row in enumerate(rows):
-            for c in cols:
-                if row[c] == "":
-                    raise DataError(f"{path}:{lines[r]}: missing value in column "
-                                    f"{_label(c, names)}")
-                try:
-                    float(row[c])
-                except ValueError:
-                    raise DataError(f"{path}:{lines[r]}: column {_label(c, names)}: "
-                                    f"{_short(row[c])} is not a number") from None
-        raise DataError(f"{path}: could not convert the table to numbers")  # pragma: no cover
-    with numpy.errstate(over="ignore"):
-        x = x.astype(numpy.float32)
-    if not allow_nonfinite:
-        finite = numpy.isfinite(x)
-        if not finite.all():
-            r, c = first_bad(~finite)
-            raise DataError(f"{path}:{lines[r]}: column {_label(cols[c], names)}: "
-                            f"{_short(rows[r][cols[c]])} is not a finite float32 number "
-                            f"({NONFINITE_HINT})")
-    return x
-
-
-def _short(cell: str) -> str:
-    return repr(cell) if len(cell) <= 40 else repr(cell[:37] + "...")
-
-
-def _label(col: int, names) -> str:
-    return f"{_short(names[col])} ({col + 1})" if names else str(col + 1)
+def _as_list(spec) -> list:
+    if spec is None:
+        return []
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 
 class CSVDataset(ArrayDataset):
@@ -115,140 +56,346 @@ class CSVDataset(ArrayDataset):
     Args:
         path: the CSV file.
         target: target column by name (needs a header) or 0-based index; a list for several
-            regression targets.
+            targets (``regression``, ``multilabel``); None for a file without targets (samples
+            are then ``(x,)``).
         features: feature columns (names or indices); default: every column but the target(s).
         header: whether the first row holds column names.
         delimiter: field separator.
-        task: ``classification`` (one target column; labels mapped to class indices 0..K-1, in
-            sorted order: numerically when all labels are numbers) or ``regression`` (float32
-            targets shaped ``(N, n_targets)`` to match a model output).
+        task: what the target column(s) hold, and so the target's dtype and shape per sample:
+
+            - ``classification``: one label column -> int64 class index ``()``; labels map to
+              ``0..K-1`` in sorted order (numerically when every label is a number).
+            - ``binary``: one label column with exactly two classes (``0/1``, ``no/yes``,
+              ``B/M``; sorted as above, or in the order of ``classes``; index 1 is the positive
+              class) -> float32 ``(1,)``, so a batch is ``(N, 1)`` like a one-logit model's
+              output for ``BCEWithLogitsLoss``.
+            - ``regression``: numbers -> float32 ``(n_targets,)``.
+            - ``multilabel``: one 0/1 column per label -> float32 ``(n_targets,)``.
         standardize: scale features to zero mean, unit variance.
-        classes: the label list of the training split, so val/test use the same indices.
+        classes: the class list of the training split (classification, binary), so val/test and
+            new data use the same indices.
         stats: ``{"mean": [...], "std": [...]}`` of the training split for standardising.
         reference: the training split (a ``CSVDataset`` or the path of its file, read with the same
-            options) whose ``classes`` and ``stats`` this split reuses.
+            options) whose ``classes``, ``stats`` and ``target_stats`` this split reuses.
         transform, target_transform: applied to each ``x`` / ``y`` (or batch).
         allow_nonfinite: keep NaN/inf features and targets (and numeric ``nan``/``inf`` class
             labels); by default the first one is a :class:`DataError` naming its line and column.
+        standardize_target: (regression) scale targets to zero mean, unit variance;
+            :meth:`inverse_target` undoes it for predictions and metrics.
+        target_stats: the training split's target statistics (like ``stats``).
+
+    Statistics are computed from every row when not given; :meth:`fit` recomputes them from the
+    training rows only (after a split). Statistics that were given (``stats``, ``target_stats``
+    or ``reference``) are never recomputed.
 
     Attributes:
-        classes, class_to_idx: the label mapping (classification); keep it with the model.
-        stats: the standardisation statistics used (None when not standardising).
-        feature_names: the feature columns' names (or their indices without a header).
+        classes, class_to_idx, num_classes: the label mapping (classification, binary; else None).
+        stats, target_stats: the statistics used (None when not standardising).
+        feature_names, target_names: the columns' names (or their indices without a header).
 
     Example:
         >>> train = CSVDataset("train.csv", target="species",  # doctest: +SKIP
         ...                    standardize=True)
         >>> val = CSVDataset("val.csv", target="species",  # doctest: +SKIP
         ...                  standardize=True, reference=train)
+        >>> state = train.preprocessing_state()  # doctest: +SKIP
+        >>> new = CSVDataset.from_state("new.csv", state)  # doctest: +SKIP
     """
 
     def __init__(self, path, target, features=None, header: bool = True, delimiter: str = ",",
                  task: str = "classification", standardize: bool = False, classes=None,
                  stats=None, reference=None, transform=None, target_transform=None,
-                 allow_nonfinite: bool = False):
+                 allow_nonfinite: bool = False, standardize_target: bool = False,
+                 target_stats=None):
         path = os.fspath(path)
-        if task not in ("classification", "regression"):
-            raise DataError(f"CSVDataset: task must be 'classification' or 'regression', got "
-                            f"{task!r}")
-        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
-            raise DataError(f"CSVDataset: delimiter must be one character (not a quote or a "
-                            f"newline), got {delimiter!r}")
-        self.path, self.task = path, task
+        _check_options(task, delimiter, standardize_target)
         if reference is not None:
             if not isinstance(reference, CSVDataset):
                 reference = CSVDataset(reference, target, features, header, delimiter, task,
-                                       standardize, allow_nonfinite=allow_nonfinite)
+                                       standardize, allow_nonfinite=allow_nonfinite,
+                                       standardize_target=standardize_target)
             classes = reference.classes if classes is None else classes
             stats = reference.stats if stats is None else stats
-        rows, lines = _read_rows(path, delimiter)
-        names = None
-        if header:
-            names, rows, lines = rows[0], rows[1:], lines[1:]
-        if not rows:
-            raise DataError(f"{path}: no data rows")
-        width = len(names) if names else len(rows[0])
-        for row, line in zip(rows, lines):
-            if len(row) != width:
-                raise DataError(f"{path}:{line}: malformed row: {len(row)} fields, expected "
-                                f"{width}")
-        targets = target if isinstance(target, (list, tuple)) else [target]
-        t_cols = [_column_index(t, names, width, path) for t in targets]
-        if task == "classification" and len(t_cols) != 1:
-            raise DataError(f"{path}: classification takes one target column, got {targets}")
-        f_cols = ([c for c in range(width) if c not in t_cols] if features is None else
-                  [_column_index(f, names, width, path) for f in features])
+            target_stats = reference.target_stats if target_stats is None else target_stats
+        table = read_table(path, delimiter, header)
+        targets = _as_list(target)
+        t_cols = [column_index(t, table.names, table.width, path, table.header_line, "target")
+                  for t in targets]
+        if task in _CLASS_TASKS and len(t_cols) > 1:
+            raise DataError(f"{path}: task {task!r} takes one target column, got {targets}")
+        if features is None:
+            f_cols = [c for c in range(table.width) if c not in t_cols]
+        else:
+            f_cols = [column_index(f, table.names, table.width, path, table.header_line,
+                                   "feature") for f in _as_list(features)]
+        both = [c for c in f_cols if c in t_cols]
+        if both:
+            raise DataError(f"{path}: column {label(both[0], table.names)} is both a feature and "
+                            "the target")
         if not f_cols:
             raise DataError(f"{path}: no feature columns left besides the target")
-        x = _to_float(rows, f_cols, names, lines, path, allow_nonfinite)
-        self.feature_names = [names[c] for c in f_cols] if names else f_cols
-        self.stats = None
+        names = table.names
+        if names:  # a name must find its column again in a new file (from_state)
+            first = {}
+            for c in f_cols + t_cols:
+                if first.setdefault(names[c], c) != c:
+                    raise DataError(f"{path}:{table.header_line}: columns {first[names[c]] + 1} "
+                                    f"and {c + 1} are both named {short(names[c])}; rename one")
+        self._build(path, table, f_cols, t_cols,
+                    [names[c] for c in t_cols] if names else t_cols, delimiter, task,
+                    standardize, classes, stats, standardize_target, target_stats,
+                    allow_nonfinite, transform, target_transform)
+
+    def _build(self, path: str, table: Table, f_cols: list[int], t_cols: list[int],
+               target_names: list, delimiter: str, task: str, standardize: bool, classes,
+               stats, standardize_target: bool, target_stats, allow_nonfinite: bool,
+               transform, target_transform) -> None:
+        """Read the columns and set every attribute (shared by ``__init__`` and ``from_state``)."""
+        names = table.names
+        self.path, self.task, self.delimiter, self.header = path, task, delimiter, bool(names)
+        self.feature_names = [names[c] for c in f_cols] if names else list(f_cols)
+        self.target_names = list(target_names)
+        self.n_columns = table.width
+        self.stats = self.target_stats = None
+        self.classes = self.class_to_idx = self.num_classes = None
+        self._raw_x = self._raw_y = self._labels = None  # raw values kept only for fit()
+        x = to_float(table, f_cols, path, allow_nonfinite)
         if standardize:
-            x = self._standardize(x, stats)
-        if task == "regression":
-            y = _to_float(rows, t_cols, names, lines, path, allow_nonfinite)
-            self.classes, self.class_to_idx = None, None
-        else:
-            y = self._encode(rows, classes, t_cols[0], names, lines, allow_nonfinite)
+            if stats is None:
+                stats, self._raw_x = fit_stats(x), x
+            mean, std = stats_arrays(stats, x.shape[1], path)
+            self.stats, x = as_stats(mean, std), apply_stats(x, mean, std)
+        y = None
+        if task in _CLASS_TASKS:
+            if t_cols:
+                classes, self._labels = encode_labels(table, t_cols[0], classes, path,
+                                                      allow_nonfinite)
+                if task == "binary":
+                    check_binary_classes(classes, t_cols[0], table, path)
+                    y = self._labels.astype(numpy.float32).reshape(-1, 1)
+                else:
+                    y = self._labels
+            if classes is not None:
+                self._set_classes(classes)
+        elif t_cols:
+            # multilabel: NaN/inf are read, then refused as "not 0 or 1"
+            y = to_float(table, t_cols, path, allow_nonfinite or task == "multilabel")
+            if task == "multilabel":
+                check_zero_one(y, t_cols, table, path)
+        if standardize_target:
+            if target_stats is None and y is not None:
+                target_stats, self._raw_y = fit_stats(y), y
+            if target_stats is not None:
+                mean, std = stats_arrays(target_stats, len(self.target_names), path,
+                                         "target standardisation")
+                self.target_stats = as_stats(mean, std)
+                if y is not None:
+                    y = apply_stats(y, mean, std)
         super().__init__(x, y, transform, target_transform)
 
-    def _standardize(self, x: numpy.ndarray, stats) -> numpy.ndarray:
-        if stats is None:
-            with numpy.errstate(all="ignore"):  # NaN/inf data (allowed) give NaN stats: refused
-                mean = x.mean(axis=0, dtype=numpy.float64)
-                std = x.std(axis=0, dtype=numpy.float64)
-            stats = {"mean": mean.tolist(), "std": numpy.where(std > 0, std, 1.0).tolist()}
-        try:
-            mean = numpy.asarray(stats["mean"], dtype=numpy.float32)
-            std = numpy.asarray(stats["std"], dtype=numpy.float32)
-        except (TypeError, KeyError, ValueError):
-            raise DataError(f"{self.path}: standardisation stats must be {{'mean': [...], "
-                            f"'std': [...]}} of numbers, got {stats!r:.80}") from None
-        if mean.shape != (x.shape[1],) or std.shape != (x.shape[1],):
-            raise DataError(f"{self.path}: standardisation stats have {mean.size} values, the "
-                            f"file has {x.shape[1]} features")
-        if not (numpy.isfinite(mean).all() and numpy.isfinite(std).all() and (std > 0).all()):
-            raise DataError(f"{self.path}: standardisation stats must be finite with std > 0 "
-                            "(a NaN/inf feature value makes them so; see allow_nonfinite)")
-        self.stats = {"mean": mean.tolist(), "std": std.tolist()}
-        # float64 in between: (x - mean) of two large float32 values can overflow float32
-        return ((x - mean.astype(numpy.float64)) / std).astype(numpy.float32)
-
-    def _encode(self, rows, classes, col: int, names, lines,
-                allow_nonfinite: bool) -> numpy.ndarray:
-        labels = [row[col] for row in rows]
-        numeric = False
-        if classes is None:
-            found = set(labels) - {""}
-            try:
-                classes, numeric = sorted(found, key=float), True
-            except ValueError:
-                classes = sorted(found)
+    def _set_classes(self, classes) -> None:
+        if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+            raise DataError(f"{self.path}: classes must be a list of labels, got "
+                            f"{classes!r:.80}")
         classes = [str(c) for c in classes]
-        if len(set(classes)) != len(classes):
-            raise DataError(f"{self.path}: the classes list has duplicates: {_few(classes)}")
-        index = {c: i for i, c in enumerate(classes)}
-        y = numpy.fromiter((index.get(label, -1) for label in labels), numpy.int64, len(labels))
-        unknown = numpy.flatnonzero(y < 0)
-        if unknown.size:
-            r = int(unknown[0])
-            if labels[r] == "":
-                raise DataError(f"{self.path}:{lines[r]}: missing value in column "
-                                f"{_label(col, names)}")
-            raise DataError(f"{self.path}:{lines[r]}: column {_label(col, names)}: label "
-                            f"{_short(labels[r])} is not one of the classes {_few(classes)}")
-        if numeric and not allow_nonfinite:
-            bad = [c for c in classes if not numpy.isfinite(float(c))]
-            if bad:
-                r = labels.index(bad[0])
-                raise DataError(f"{self.path}:{lines[r]}: column {_label(col, names)}: label "
-                                f"{_short(bad[0])} is not a finite number ({NONFINITE_HINT})")
+        if self.task == "binary" and len(classes) != 2:
+            raise DataError(f"{self.path}: task 'binary' needs exactly 2 classes, got "
+                            f"{len(classes)}: {classes[:10]}")
         self.classes = classes
-        self.class_to_idx = dict(index)
+        self.class_to_idx = {c: i for i, c in enumerate(classes)}
         self.num_classes = len(classes)
-        return y
+
+    # ------------------------------------------------------------------ training-split statistics
+    def fit(self, indices) -> CSVDataset:
+        """Recompute the statistics from the rows ``indices`` only and re-standardise every row.
+
+        Call it with the training part after a split, so validation rows do not leak into the
+        statistics. Statistics that were given (``stats``/``target_stats``/``reference``) or
+        standardisation that is off are left alone. Returns the dataset.
+
+        Example:
+            >>> ds = CSVDataset("all.csv", target="y", standardize=True)  # doctest: +SKIP
+            >>> train, val = val_split(ds, 0.2)  # doctest: +SKIP
+            >>> ds.fit(train.indices)  # doctest: +SKIP
+        """
+        if self._raw_x is None and self._raw_y is None:
+            return self
+        rows = self._rows(indices)
+        if self._raw_x is not None:
+            mean, std = stats_arrays(fit_stats(self._raw_x[rows]), self._raw_x.shape[1],
+                                     self.path)
+            self.stats, self.data = as_stats(mean, std), apply_stats(self._raw_x, mean, std)
+        if self._raw_y is not None:
+            mean, std = stats_arrays(fit_stats(self._raw_y[rows]), self._raw_y.shape[1],
+                                     self.path, "target standardisation")
+            self.target_stats = as_stats(mean, std)
+            self.targets = apply_stats(self._raw_y, mean, std)
+        return self
+
+    def _rows(self, indices) -> numpy.ndarray:
+        from ..dataset import Subset
+
+        if isinstance(indices, Subset) and indices.dataset is self:
+            indices = indices.indices
+        if hasattr(indices, "numpy") and callable(indices.numpy):
+            indices = indices.numpy()
+        rows = numpy.asarray(indices).reshape(-1)
+        if rows.size == 0:
+            raise DataError(f"{self.path}: fit() needs at least one row")
+        if rows.dtype.kind not in "iu":
+            raise DataError(f"{self.path}: fit() takes row indices (integers), got "
+                            f"{rows.dtype} values")
+        bad = (rows < 0) | (rows >= len(self))
+        if bad.any():
+            raise DataError(f"{self.path}: fit(): row index {int(rows[bad][0])} out of range for "
+                            f"{len(self)} rows")
+        return rows.astype(numpy.int64, copy=False)
+
+    def labels(self) -> numpy.ndarray:
+        """Each row's class index (int64), for stratified splits, class weights and samplers.
+
+        Example:
+            >>> CSVDataset("iris.csv", target="species").labels()[:3]  # doctest: +SKIP
+            array([0, 0, 1])
+        """
+        if self.task not in _CLASS_TASKS:
+            raise DataError(f"{self.path}: labels() needs task 'classification' or 'binary'; "
+                            f"this dataset's task is {self.task!r}")
+        if self._labels is None:
+            raise DataError(f"{self.path}: the dataset has no target column, so no labels")
+        return self._labels.copy()
+
+    def inverse_target(self, array):
+        """Undo ``standardize_target`` on targets or predictions (``y * std + mean``).
+
+        ``array``'s last axis holds the targets (a Tensor gives a Tensor, anything else a NumPy
+        array); without target standardisation it is returned unchanged.
+
+        Example:
+            >>> ds = CSVDataset("house.csv", target="price", task="regression",  # doctest: +SKIP
+            ...                 standardize_target=True)
+            >>> ds.inverse_target(model(x))  # doctest: +SKIP
+        """
+        if self.target_stats is None:
+            return array
+        from ...autograd.tensor import Tensor
+        from ...core.backend import get_array_module
+
+        is_tensor = isinstance(array, Tensor)
+        a = array.data if is_tensor else numpy.asarray(array)
+        n = len(self.target_stats["mean"])
+        if a.ndim == 0 or (n != 1 and a.shape[-1] != n):
+            raise DataError(f"{self.path}: inverse_target expects a last axis of {n} targets, got "
+                            f"shape {tuple(a.shape)}")
+        xp = get_array_module(a)
+        mean = xp.asarray(self.target_stats["mean"], dtype=xp.float64)
+        std = xp.asarray(self.target_stats["std"], dtype=xp.float64)
+        out = (a * std + mean).astype(a.dtype if a.dtype.kind == "f" else xp.float32)
+        return Tensor._wrap(out) if is_tensor else out
+
+    # ------------------------------------------------------------------ stored with a model
+    def preprocessing_state(self) -> dict:
+        """What turns raw rows into inputs and outputs into answers, as a JSON-able dict.
+
+        Keys: ``type``, ``task``, ``features`` and ``target`` (names, or indices without a
+        header), ``classes``, ``stats``, ``target_stats`` (None when unused), ``delimiter``,
+        ``header`` and ``n_columns`` (the file's width, to match columns by position without a
+        header). :meth:`from_state` reads a new file with it.
+        """
+        def copy(stats):
+            return None if stats is None else {k: list(v) for k, v in stats.items()}
+
+        return {"type": "CSVDataset", "task": self.task, "features": list(self.feature_names),
+                "target": list(self.target_names),
+                "classes": None if self.classes is None else list(self.classes),
+                "stats": copy(self.stats), "target_stats": copy(self.target_stats),
+                "delimiter": self.delimiter, "header": self.header, "n_columns": self.n_columns}
+
+    @classmethod
+    def from_state(cls, path, state: dict, require_target: bool = False,
+                   allow_nonfinite: bool = False) -> CSVDataset:
+        """A dataset of a NEW file, preprocessed exactly as the one ``state`` came from.
+
+        The stored feature columns are taken by name when there is a header (in the stored
+        order; other columns are ignored), else by position (a headerless file may have all the
+        training columns or all but the target ones). The stored ``stats``, ``target_stats`` and
+        ``classes`` are applied, never recomputed. The target column may be missing and is
+        ignored unless ``require_target`` (then samples are ``(x, y)`` and a label that is not
+        one of the classes is an error naming its line); otherwise samples are ``(x,)``.
+
+        Example:
+            >>> state = CSVDataset("train.csv", target="y", standardize=True  # doctest: +SKIP
+            ...                    ).preprocessing_state()
+            >>> x, = CSVDataset.from_state("new.csv", state)[0]  # doctest: +SKIP
+        """
+        path = os.fspath(path)
+        s = _checked_state(state)
+        table = read_table(path, s["delimiter"], s["header"])
+        if s["header"]:
+            f_cols = [column_index(f, table.names, table.width, path, table.header_line,
+                                   "feature") for f in s["features"]]
+            t_cols = [column_index(t, table.names, table.width, path, table.header_line,
+                                   "target") for t in s["target"]] if require_target else []
+        else:
+            f_cols, t_cols = _positions(s, table.width, path, require_target)
+        self = cls.__new__(cls)
+        self._build(path, table, f_cols, t_cols, s["target"], s["delimiter"], s["task"],
+                    s["stats"] is not None, s["classes"], s["stats"],
+                    s["target_stats"] is not None, s["target_stats"], allow_nonfinite, None, None)
+        return self
 
 
-def _few(items: list, n: int = 10) -> str:
-    """``items`` for a message: all of them, or the first ``n`` and how many more."""
-    return str(items) if len(items) <= n else f"{items[:n]} (and {len(items) - n} more)"
+def _checked_state(state) -> dict:
+    """``state`` with its types checked; a DataError names the first bad key."""
+    def bad(key, want):
+        got = state.get(key) if isinstance(state, dict) else state
+        return DataError(f"CSVDataset.from_state: preprocessing state {key!r} must be {want}, "
+                         f"got {got!r:.80}")
+
+    if not isinstance(state, dict) or state.get("type", "CSVDataset") != "CSVDataset":
+        raise bad("type", "'CSVDataset' (a dict from CSVDataset.preprocessing_state())")
+    s = {"classes": None, "stats": None, "target_stats": None, "delimiter": ",", "header": True,
+         "n_columns": None, "target": [], **state}
+    if s.get("task") not in TASKS:
+        raise bad("task", f"one of {', '.join(TASKS)}")
+    if not isinstance(s["header"], bool):
+        raise bad("header", "true or false")
+    kind = str if s["header"] else int
+    for key in ("features", "target"):
+        cols = s.get(key)
+        if (not isinstance(cols, list) or (key == "features" and not cols)
+                or not all(isinstance(c, kind) and not isinstance(c, bool) for c in cols)):
+            raise bad(key, f"a list of column {'names' if s['header'] else 'indices'}")
+    for key in ("stats", "target_stats"):
+        if s[key] is not None and not isinstance(s[key], dict):
+            raise bad(key, "{'mean': [...], 'std': [...]} or None")
+    if s["classes"] is not None and not isinstance(s["classes"], list):
+        raise bad("classes", "a list of labels or None")
+    n = s["n_columns"]
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise bad("n_columns", "a positive integer or None")
+    return s
+
+
+def _positions(s: dict, width: int, path: str, require_target: bool):
+    """Headerless ``from_state``: feature and target columns of a file ``width`` wide.
+
+    The file has either every training column (targets included, positions as stored) or every
+    one but the targets (the others keep their order, so their positions shift).
+    """
+    features, targets, n = s["features"], s["target"], s["n_columns"]
+    full = n is None or width == n
+    if not full and width != n - len(targets):
+        raise DataError(f"{path}: {width} columns, but the model was trained on {n} columns "
+                        f"({n - len(targets)} without the target); without a header, columns "
+                        "are matched by position")
+    if full:
+        f_cols = [column_index(c, None, width, path, role="feature") for c in features]
+        if require_target:
+            return f_cols, [column_index(c, None, width, path, role="target") for c in targets]
+        return f_cols, []
+    if require_target:
+        raise DataError(f"{path}: no target column: the file has {width} columns; with the "
+                        f"target (column {targets[0] + 1} in training) it would have {n}")
+    shifted = [c - sum(t < c for t in targets) for c in features]
+    return [column_index(c, None, width, path, role="feature") for c in shifted], []

@@ -3,6 +3,8 @@
 Each loss is one fused op (element-wise loss, its derivative and the reduction in one node).
 Unlike PyTorch, an input and target of different shapes are an error here, not a silent
 broadcast: an (N, 1) prediction against an (N,) target would otherwise give an (N, N) loss.
+As in PyTorch, the binary cross-entropies take floating targets only (probabilities): an
+integer or bool target is refused with PyTorch's ``Found dtype Long but expected Float``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from ...autograd.ops import promotion, selection, unary
 from ...autograd.ops import reduction as red
 from ...autograd.tensor import Tensor
 from ...core import backend
-from ...core.errors import ShapeError
+from ...core.errors import ShapeError, TrainctlError
 from ._cross_entropy import (
     NLL,
     CrossEntropy,
@@ -52,6 +54,29 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
             f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
             "differ; PyTorch would broadcast them (usually a bug, e.g. an (N, 1) prediction "
             "against an (N,) target); reshape one of them so the shapes match"
+        )
+
+
+class DtypeError(TrainctlError, RuntimeError):
+    """A loss got a target of a dtype it does not take (PyTorch raises a RuntimeError)."""
+
+
+# PyTorch's names of the dtypes, as its messages say them
+_TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}
+
+
+def _float_target(name: str, input: Tensor, target: Tensor) -> None:
+    """Refuse a non-floating target for a binary cross-entropy, in PyTorch's words."""
+    dtype = target.data.dtype
+    if dtype.kind != "f":
+        got = _TORCH_NAMES.get(dtype.name, dtype.name)
+        want = _TORCH_NAMES.get(input.data.dtype.name, input.data.dtype.name)
+        raise DtypeError(
+            f"{name}: Found dtype {got} but expected {want}: the target holds probabilities, so "
+            f"it must be floating point with the input's shape {tuple(input.shape)} (convert "
+            "class labels with target.float())"
         )
 
 
@@ -188,6 +213,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """``-w (t log(x) + (1 - t) log(1 - x))`` for probabilities ``x`` (logs clamped at -100)."""
     red_ = reduction_mode(reduction, size_average, reduce)
     _same_shape("binary_cross_entropy", input, target)
+    _float_target("binary_cross_entropy", input, target)
     xp = backend.get_array_module(input.data)
     if input.data.size and bool(((input.data < 0) | (input.data > 1)).any()):
         raise ValueError(
@@ -249,6 +275,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """
     red_ = reduction_mode(reduction, size_average, reduce)
     _same_shape("binary_cross_entropy_with_logits", input, target)
+    _float_target("binary_cross_entropy_with_logits", input, target)
     return BinaryCrossEntropyWithLogits.apply(
         input, _like(input, target), weight=_data(_like(input, weight)),
         pos_weight=_data(_like(input, pos_weight)), reduction=red_,

@@ -1,7 +1,13 @@
 """Loss layers: modules that hold a loss's options and call ``trainctl.nn.functional``.
 
 Class weights (``weight``, ``pos_weight``) are registered as buffers, so they follow ``.to()``
-and appear in ``state_dict`` exactly as in PyTorch.
+and appear in ``state_dict`` exactly as in PyTorch. Besides tensors they may be given as lists,
+tuples or numbers (as a YAML config writes them), which become float32 tensors.
+
+Example:
+    >>> import trainctl as tc
+    >>> tc.nn.CrossEntropyLoss(weight=[1.0, 1.7]).weight
+    tensor([1.0000, 1.7000])
 """
 
 from __future__ import annotations
@@ -17,6 +23,28 @@ __all__ = [
 ]
 
 
+def as_weight(name: str, value) -> Tensor | None:
+    """A loss weight as a tensor: tensors and None pass; lists, tuples and numbers become
+    float32 tensors (a number: shape ``(1,)``)."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    from ...autograd.creation import tensor
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__array__"):
+        raise ValueError(f"{name} must be a tensor or a list of numbers, got {value!r:.80}")
+    try:
+        weight = tensor(value, dtype="float32")
+    except (TypeError, ValueError):
+        weight = None
+    if weight is None or weight.data.dtype.kind != "f":
+        raise ValueError(f"{name} must be a tensor or a list of numbers, got {value!r:.80}")
+    if not bool(weight.isfinite().all()):
+        raise ValueError(f"{name} must be finite numbers, got {value!r:.80}")
+    return weight
+
+
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
@@ -29,7 +57,7 @@ class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
                  reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        self.register_buffer("weight", as_weight("weight", weight))
 
 
 class L1Loss(_Loss):
@@ -124,13 +152,23 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy, stable for large logits; ``pos_weight`` per class."""
+    """Sigmoid + binary cross-entropy, stable for large logits; ``pos_weight`` per class.
+
+    Targets are float probabilities of the input's shape (a one-logit model's ``(N, 1)``
+    output takes ``(N, 1)`` targets); integer targets are refused, as in PyTorch.
+
+    Example:
+        >>> import trainctl as tc
+        >>> loss = tc.nn.BCEWithLogitsLoss(pos_weight=[3.0])
+        >>> round(loss(tc.zeros(2, 1), tc.tensor([[1.0], [0.0]])).item(), 4)
+        1.3863
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
                  reduction: str = "mean", pos_weight: Tensor | None = None):
         super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
+        self.register_buffer("weight", as_weight("weight", weight))
+        self.register_buffer("pos_weight", as_weight("pos_weight", pos_weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
