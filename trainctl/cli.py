@@ -1,4 +1,4 @@
-"""The ``trainctl`` command line: train, eval, plot-lr, check, list.
+"""The ``trainctl`` command line: train, eval, predict, plot-lr, check, list.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
@@ -77,23 +77,53 @@ def train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_co
 @click.option("--split", type=click.Choice(["test", "val", "train"]),
               help="Data split to score (default: test if configured, else val).")
 @_set_option
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--predictions", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write one row per sample (row, target, prediction, class "
+                   "probabilities) to FILE: .csv, .npz or .jsonl.")
 @_trust_option
-def evaluate(checkpoint, split, overrides, as_json, trust_code):
+def evaluate(checkpoint, split, overrides, as_json, predictions, trust_code):
     """Score a saved model. CHECKPOINT is a .safetensors file or a run directory (its best
     checkpoint, else its last).
 
-    Writes eval-<split>.json beside the checkpoint (and a confusion matrix PNG for
-    classification).
+    Prints the metrics, and for classification a per-class report (precision, recall, F1,
+    support). Writes eval-<split>.json beside the checkpoint, with PNGs: the confusion matrix
+    (classification), ROC and precision-recall curves (one-output binary models), residuals
+    (regression).
 
     \b
     Examples:
       trainctl eval runs/spirals_mlp/latest
+      trainctl eval runs/spirals_mlp/latest --predictions val-predictions.csv
       trainctl eval runs/spirals_mlp/latest/checkpoints/last.safetensors --split train --json
     """
     from .commands.evaluate import run_eval
 
-    return run_eval(checkpoint, split, overrides, as_json, trust_code)
+    return run_eval(checkpoint, split, overrides, as_json, trust_code, predictions)
+
+
+@cli.command()
+@click.argument("checkpoint", type=click.Path())
+@click.argument("input", type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="File to write: .csv (default <input>-predictions.csv here), .npz or .jsonl.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--proba", is_flag=True, help="Also write each class's probability.")
+@_trust_option
+def predict(checkpoint, input, out, batch_size, proba, trust_code):
+    """Predict with a trained model. CHECKPOINT is a .safetensors file or a run directory; INPUT
+    is a CSV (the training features by name; a target column is ignored), an .npz file, an IDX
+    file or a folder of PNG/JPEG images. Everything needed (feature order, standardisation,
+    class names, target scaling) comes from the checkpoint: the training data is not read.
+
+    \b
+    Examples:
+      trainctl predict runs/iris/latest new_flowers.csv --proba
+      trainctl predict runs/iris/latest new_flowers.csv --out answers.jsonl
+    """
+    from .commands.predict import run_predict
+
+    return run_predict(checkpoint, input, out, batch_size, proba, trust_code)
 
 
 @cli.command()

@@ -64,6 +64,20 @@ def test_check_prints_resolved_config_and_summary(cfg_file, cli):
     (("type: StepLR", "type: StepLr"), r"did you mean 'StepLR'"),
     (("kind: blobs", "kind: circles"),
      r"cfg.yaml:3: data.train: SyntheticClassification: kind must be one of"),
+    # cross-references between the parts (tests/training/test_check_cross_refs.py has them all)
+    (("metrics: [accuracy]}", "metrics: [accuracy]}\ncheckpoint: {monitor: train/acuracy}"),
+     r"cfg.yaml:15: checkpoint.monitor: train/acuracy is not a metric of this run; did you mean "
+     r"'train/accuracy'\? \(the run logs: train/loss, train/accuracy\)$"),
+    (("in_features: 16, out_features: 3", "in_features: 16, out_features: 2"),
+     r"cfg.yaml:10: model.layers.2: the model gives 2 outputs per sample but the training data "
+     r"has 3 classes; CrossEntropyLoss needs one score per class \(out_features: 3\)$"),
+    (("metrics: [accuracy]", "metrics: [accuracy, r2]"),
+     r"cfg.yaml:14: train.metrics.1: r2 measures regression, but CrossEntropyLoss is a "
+     r"classification loss"),
+    (("{type: SGD, lr: 0.1, momentum: 0.9}\nscheduler: {type: StepLR, step_size: 2}\ntrain: {",
+      "{type: LBFGS}\nscheduler: {type: StepLR, step_size: 2}\ntrain: {"
+      "accumulate_grad_batches: 2, "),
+     r"cfg.yaml:14: train.accumulate_grad_batches: LBFGS re-evaluates the loss on one batch"),
 ])
 def test_check_errors_name_file_line_and_key(cfg_file, cli, change, message):
     import re
@@ -84,9 +98,13 @@ def test_check_with_overrides(cfg_file, cli):
 
 def test_loss_shape_mismatch_found_before_training(cfg_file, cli):
     text = GOOD.replace("out_features: 3}", "out_features: 1}").replace(
-        "CrossEntropyLoss", "MSELoss")
+        "CrossEntropyLoss", "MSELoss").replace("metrics: [accuracy]", "metrics: [mae]")
     code, _, err = cli("check", cfg_file(text))
-    assert code == 2 and "loss:" in err and "MSELoss" in err
+    assert code == 2
+    assert err.strip().endswith(
+        "cfg.yaml:11: loss: MSELoss needs float targets of the output's shape (N, 1); the data "
+        "gives int64 targets of shape (N,) (regression targets are float: task: regression for "
+        "a CSV column, y_dtype: float32 for a TensorDataset)"), err
 
 
 def test_user_code_by_import_path(tmp_path, cfg_file, cli, monkeypatch):

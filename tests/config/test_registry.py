@@ -9,8 +9,8 @@ from trainctl.core.errors import ConfigError
 
 
 def test_every_kind_has_a_registry_and_the_library_is_in_it():
-    assert KINDS == ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "metric",
-                     "callback")
+    assert KINDS == ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "sampler",
+                     "metric", "callback")
     assert registry("model").get("Linear") is tc.nn.Linear
     assert registry("model").get("MLP").__name__ == "MLP"
     assert registry("loss").get("CrossEntropyLoss") is tc.nn.CrossEntropyLoss
@@ -23,6 +23,8 @@ def test_every_kind_has_a_registry_and_the_library_is_in_it():
     assert "LRScheduler" not in registry("scheduler")
     assert "SyntheticClassification" in registry("dataset")
     assert "Compose" in registry("transform")
+    assert registry("sampler").get("WeightedRandomSampler") is tc.utils.data.WeightedRandomSampler
+    assert "BatchSampler" not in registry("sampler")
 
 
 def test_training_registers_its_metrics_and_callbacks():

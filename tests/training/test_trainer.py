@@ -194,3 +194,77 @@ def test_plain_progress_prints_one_line_per_epoch():
     assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
     assert all("val/loss" in line for line in epochs)
     assert "lr 0.01 " in epochs[1] and "lr 0.005 " in epochs[2]  # StepLR(2, 0.5), LR used
+
+
+# ---------------------------------------------------------------------------- LBFGS (a closure)
+
+LBFGS_LINREG = ["optimizer={type: LBFGS}", "train.epochs=4"]
+
+
+def linreg(*overrides):
+    from tests.runs import ROOT
+    from trainctl.config import load_config
+
+    return load_config(ROOT / "configs" / "linreg.yaml", [*LBFGS_LINREG, *overrides])
+
+
+def test_lbfgs_trains_the_linear_regression_config(tmp_path):
+    from tests.runs import ROOT
+    from trainctl.training import train as train_run
+
+    summary = train_run(ROOT / "configs" / "linreg.yaml", LBFGS_LINREG, run_dir=tmp_path / "run",
+                        quiet=True, echo=lambda *a, **k: None)
+    assert summary["status"] == "completed" and summary["steps"] == 4
+    assert summary["final"]["train/loss"] < 1e-6  # SGD needs 500 steps to get near this
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")
+    numpy.testing.assert_allclose(state["model"]["weight"].numpy(), [[2.0, 3.0]], atol=1e-4)
+
+
+def test_lbfgs_logs_the_loss_its_closure_returned_and_re_evaluates_the_batch():
+    cfg = linreg("data.batch_size=2")
+    parts = build_run(cfg)
+    logged, returned = [], []
+
+    class Record(Callback):
+        def on_batch_end(self, trainer, loss, n):
+            logged.append(loss)
+
+    step = parts.optimizer.step
+
+    def recording_step(closure=None):
+        loss = step(closure)
+        returned.append(float(loss))
+        return loss
+
+    parts.optimizer.step = recording_step
+    trainer = Trainer(**trainer_arguments(cfg, parts, [Record()]))
+    trainer.fit()
+    assert trainer.global_step == 8 and logged == returned
+    evaluations = parts.optimizer.state[parts.optimizer.param_groups[0]["params"][0]]
+    assert evaluations["func_evals"] > 8  # the closure re-ran forward and backward
+
+
+@pytest.mark.parametrize("stop_step", [1, 3])  # mid-epoch and at an epoch's end (2 per epoch)
+def test_lbfgs_interrupt_and_resume_is_bit_identical(tmp_path, stop_step):
+    cfg = linreg("data.batch_size=2")
+    full, _ = train(cfg)
+
+    saver = CheckpointSaver(tmp_path, "train/loss", "min", extra={"config": dict(cfg)})
+    with pytest.raises(Interrupted):
+        train(cfg, [saver, InterruptAt(stop_step)])
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.safetensors")
+    assert state["trainer"]["global_step"] == stop_step
+    resumed, _ = train(cfg, state=state)
+
+    assert resumed.global_step == full.global_step == 8
+    assert resumed.history == full.history
+    for key, value in weights(full).items():
+        assert numpy.array_equal(value, weights(resumed)[key]), key
+
+
+def test_a_closure_optimizer_refuses_gradient_accumulation():
+    model = tc.nn.Linear(2, 1)
+    loader = tc.utils.data.DataLoader(tc.utils.data.TensorDataset(tc.zeros(4, 2), tc.zeros(4, 1)))
+    with pytest.raises(ValueError, match="LBFGS re-evaluates the loss on one batch"):
+        Trainer(model, tc.nn.MSELoss(), tc.optim.LBFGS(model.parameters()), loader,
+                accumulate_grad_batches=2)

@@ -238,9 +238,50 @@ def build_model(cfg: Config):
     return build_component(cfg["model"], "model", cfg, ("model",))
 
 
-def build_loss(cfg: Config):
-    """The loss of ``cfg['loss']``."""
-    return build_component(cfg["loss"], "loss", cfg, ("loss",))
+def build_loss(cfg: Config, labels=None, num_classes: int | None = None,
+               weights: dict | None = None):
+    """The loss of ``cfg['loss']``. ``weight: balanced`` (class weights ``n / (k * count)``,
+    scikit-learn's "balanced") and ``pos_weight: balanced`` (``negatives / positives``) are
+    computed from ``labels``, the training part's class indices, or taken from ``weights``
+    (what a checkpoint saved of them)."""
+    spec = cfg["loss"]
+    if isinstance(spec, dict) and "balanced" in (spec.get("weight"), spec.get("pos_weight")):
+        spec = dict(spec)
+        for key in ("weight", "pos_weight"):
+            if spec.get(key) == "balanced":
+                spec[key] = (weights or {}).get(key) or _balanced(
+                    cfg, ("loss", key), labels, num_classes, key)
+    return build_component(spec, "loss", cfg, ("loss",))
+
+
+def _balanced(cfg: Config, path, labels, num_classes, key: str) -> list[float]:
+    from ..data import class_weights
+
+    if labels is None:
+        raise cfg.error(path, "'balanced' needs classification data whose labels are known "
+                              "(a dataset with labels(), e.g. CSVDataset with task: "
+                              "classification or binary)")
+    k = num_classes or (int(labels.max()) + 1 if len(labels) else 0)
+    weights = class_weights(labels, k)
+    if key == "pos_weight":  # one logit: negatives / positives
+        negatives, positives = int((labels == 0).sum()), int((labels == 1).sum())
+        return [negatives / positives if positives else 0.0]
+    return weights
+
+
+def build_sampler(cfg: Config, dataset, labels, generator):
+    """The ``data.sampler`` of the training part, or None. ``weights: balanced`` gives each sample
+    the weight of its class (``n / (k * count)``), so batches see classes equally often."""
+    spec = cfg["data"]["sampler"]
+    if spec is None:
+        return None
+    spec = {"type": spec} if isinstance(spec, str) else dict(spec)
+    if spec.get("weights") == "balanced":
+        weights = _balanced(cfg, ("data", "sampler", "weights"), labels, None, "weight")
+        spec["weights"] = [weights[int(c)] for c in labels]
+    return build_component(spec, "sampler", cfg, ("data", "sampler"),
+                           inject={"generator": generator, "data_source": dataset},
+                           defaults={"num_samples": len(dataset)})
 
 
 def parameter_groups(named_parameters, rules, cfg: Config):

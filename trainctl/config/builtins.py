@@ -48,6 +48,9 @@ def _data():
 
     for name, cls in _subclasses(data, (data.Dataset,)):
         yield "dataset", name, cls
+    for name, cls in _subclasses(data, (data.Sampler,)):
+        if name != "BatchSampler":  # a config's sampler draws indices; batching is the loader's
+            yield "sampler", name, cls
     for name, cls in _subclasses(transforms, (object,), transforms.__all__):
         yield "transform", name, cls
 

@@ -3,11 +3,14 @@ shapes, parameter counts, shape errors) and the size of the training data.
 
 ``trainctl check`` calls :func:`dry_run` so a model that does not fit its data fails before
 training starts, naming the first layer whose input does not fit, e.g.
-``model.layers.3 (Linear): expected input features 512, got 256``. The learning-rate schedule's
-preview is in ``lr_preview.py``.
+``model.layers.3 (Linear): expected input features 512, got 256``, and :func:`loss_problem` so
+a loss that cannot score the data's targets says both shapes and dtypes and the fix. The
+learning-rate schedule's preview is in ``lr_preview.py``.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from ..autograd.grad_mode import no_grad
 from ..core.errors import ConfigError, DataError
@@ -81,8 +84,21 @@ def dry_run(model, example, cfg: Config | None = None):
     return rows, out
 
 
-def example_batch(cfg: Config, size: int = 2):
-    """``(x, y, note)``: a small training batch for dry runs, never downloading anything.
+class ExampleBatch(NamedTuple):
+    """A small training batch for dry runs: inputs ``x``, targets ``y`` (None when the dataset
+    gives none), a ``note`` when stand-in data was used, and the number of classes the training
+    data declares (None for regression or when it declares none)."""
+
+    x: object
+    y: object
+    note: str | None
+    num_classes: int | None
+
+
+def example_batch(cfg: Config, size: int = 2, dataset=None) -> ExampleBatch:
+    """A small training batch for dry runs (:class:`ExampleBatch`), never downloading anything:
+    the first samples of ``dataset`` (the training part of the data, built from ``cfg`` when not
+    given).
 
     When the dataset's files are not there yet (e.g. ``download: true`` and no run so far), a
     dataset class that declares ``sample_shape`` (and ``num_classes``) stands in with zeros, and
@@ -92,7 +108,8 @@ def example_batch(cfg: Config, size: int = 2):
     from ..core import dtypes
 
     try:
-        dataset = build_dataset(cfg, "train", download=False)
+        if dataset is None:
+            dataset = build_dataset(cfg, "train", download=False)
     except DataError as e:
         factory = resolve_type(cfg["data"]["train"]["type"], "dataset", cfg, ("data", "train"))
         shape = getattr(factory, "sample_shape", None)
@@ -100,16 +117,124 @@ def example_batch(cfg: Config, size: int = 2):
             raise
         x = creation.zeros((size, *shape))
         y = creation.zeros(size, dtype=dtypes.int64)
-        return x, y, f"data files are not there yet, so zeros of the dataset's sample shape " \
-                     f"{list(shape)} stood in ({e})"
+        return ExampleBatch(x, y, f"data files are not there yet, so zeros of the dataset's "
+                                  f"sample shape {list(shape)} stood in ({e})",
+                            number_of_classes(factory))
     if len(dataset) == 0:
         raise cfg.error(("data", "train"), "the training dataset is empty")
     from ..data import default_collate
 
     batch = default_collate([dataset[i] for i in range(min(size, len(dataset)))])
+    classes = number_of_classes(dataset)
     if isinstance(batch, (list, tuple)):
-        return batch[0], (batch[1] if len(batch) > 1 else None), None
-    return batch, None, None
+        return ExampleBatch(batch[0], batch[1] if len(batch) > 1 else None, None, classes)
+    return ExampleBatch(batch, None, None, classes)
+
+
+def number_of_classes(dataset) -> int | None:
+    """How many classes a dataset (or dataset class) declares: its ``num_classes``, else the
+    length of its ``classes``, looking through Subsets (``val_split``); None when it declares
+    neither (regression data, plain tensors)."""
+    while dataset is not None:
+        count = getattr(dataset, "num_classes", None)
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+        classes = getattr(dataset, "classes", None)
+        if isinstance(classes, (list, tuple)):
+            return len(classes)
+        dataset = getattr(dataset, "dataset", None)
+    return None
+
+
+def _shape(shape) -> str:
+    """A batch shape with its batch size written N: ``(N, 1)``, ``(N,)``."""
+    rest = ", ".join(map(str, shape[1:]))
+    return "()" if not shape else f"(N, {rest})" if rest else "(N,)"
+
+
+def _is_float(t) -> bool:
+    return t.data.dtype.kind == "f"
+
+
+def _dtype(t) -> str:
+    return t.data.dtype.name  # "int64", as a config writes it (not "trainctl.int64")
+
+
+def loss_problem(loss_fn, out, y) -> str | None:
+    """Why ``loss_fn`` cannot score the model's output ``out`` against the data's targets ``y``
+    (both shapes and dtypes, and the fix), or None when it can.
+
+    The loss is called once. The losses users meet most also have PyTorch's rules here, which
+    name the fix: the binary and regression losses need float targets of the output's shape
+    (an integer target is refused even when the call works, as PyTorch's backward refuses it),
+    the class losses need integer class indices without the class dimension, or for
+    cross-entropy float probabilities of the output's shape. A shape the loss itself accepts is
+    not second-guessed.
+
+    Example:
+        >>> import trainctl as tc
+        >>> problem = loss_problem(tc.nn.MSELoss(), tc.zeros(4, 1), tc.zeros(4))
+        >>> for part in problem.split("; "):  # doctest: +ELLIPSIS
+        ...     print(part)
+        MSELoss needs float targets of the output's shape (N, 1)
+        the data gives float32 targets of shape (N,) (give (N, 1) targets, or end the model ...
+    """
+    try:
+        loss_fn(out, y)
+        error = None
+    except Exception as e:  # any failure here is a loss/target mismatch to report
+        error = e
+    rule = _target_rule(loss_fn, out, y)
+    if rule is not None and (error is not None or rule[1]):
+        return rule[0]
+    if error is not None:
+        return (f"{type(loss_fn).__name__} cannot score the model's {_dtype(out)} output of shape "
+                f"{_shape(tuple(out.shape))} against {_dtype(y)} targets of shape "
+                f"{_shape(tuple(y.shape))}: {error}")
+    return None
+
+
+def _target_rule(loss_fn, out, y):
+    """``(message, dtype_only)`` when ``y`` breaks PyTorch's target rules for ``loss_fn``."""
+    from .. import nn
+
+    name = type(loss_fn).__name__
+    out_shape, y_shape = tuple(out.shape), tuple(y.shape)
+    gives = f"the data gives {_dtype(y)} targets of shape {_shape(y_shape)}"
+    binary = (nn.BCEWithLogitsLoss, nn.BCELoss)
+    if isinstance(loss_fn, (*binary, nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)):
+        if y_shape == out_shape and _is_float(y):
+            return None
+        if _is_float(y):
+            fix = ("give (N, 1) targets, or end the model with {type: Flatten, start_dim: 0}"
+                   if out_shape == (*y_shape, 1) else
+                   "make the model's output and the targets the same shape")
+        elif isinstance(loss_fn, binary):
+            fix = ("use task: binary for a 0/1 label column" if out_shape[1:] in ((), (1,))
+                   else "for one class index per sample use CrossEntropyLoss")
+        else:
+            fix = ("regression targets are float: task: regression for a CSV column, "
+                   "y_dtype: float32 for a TensorDataset")
+        return (f"{name} needs float targets of the output's shape {_shape(out_shape)}; {gives} "
+                f"({fix})", not _is_float(y))
+    if isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss)):
+        index_shape = out_shape[:1] + out_shape[2:]
+        soft = isinstance(loss_fn, nn.CrossEntropyLoss)
+        if (y_shape == index_shape and y.data.dtype.kind in "iu") or \
+                (soft and y_shape == out_shape and _is_float(y)):
+            return None
+        wanted = f"int64 class indices of shape {_shape(index_shape)}"
+        if soft:
+            wanted += f" or float class probabilities of the output's shape {_shape(out_shape)}"
+        if y_shape == index_shape:
+            fix = ("class labels read as numbers: task: classification for a CSV column, "
+                   "y_dtype: int64 for a TensorDataset")
+        elif y_shape == (*index_shape, 1):
+            fix = "one label per sample: targets of shape (N,), not (N, 1)"
+        else:
+            fix = "for regression targets use MSELoss"
+        return f"{name} needs {wanted}; {gives} ({fix})", False
+    return None
 
 
 def example_dataset_size(cfg: Config) -> int | None:

@@ -1,9 +1,10 @@
 """Named components: one registry per kind, so a config can say ``{type: Linear, ...}``.
 
 Kinds: ``model`` (layers and whole models), ``loss``, ``optimizer``, ``scheduler``, ``dataset``,
-``transform``, ``metric`` and ``callback``. The library's layers, losses, optimizers, schedulers,
-datasets and transforms are registered under their PyTorch names the first time a registry is read
-(see ``builtins.py``); metrics and callbacks belong to the layer above, ``trainctl.training``,
+``transform``, ``sampler``, ``metric`` and ``callback``. The library's layers, losses, optimizers,
+schedulers, datasets, transforms and samplers are registered under their PyTorch names the first
+time a registry is read (see ``builtins.py``); metrics and callbacks belong to the layer above,
+``trainctl.training``,
 which registers its own with the same decorator when it is imported (MMEngine's way: the registry
 sits below the code that fills it). Users add theirs the same way::
 
@@ -25,7 +26,7 @@ import inspect
 
 from ..core.errors import ConfigError
 
-KINDS = ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "metric",
+KINDS = ("model", "loss", "optimizer", "scheduler", "dataset", "transform", "sampler", "metric",
          "callback")
 
 

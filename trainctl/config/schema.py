@@ -92,6 +92,9 @@ DATA = {
     "test": Field("component", None, doc="test dataset (eval uses test, else val)"),
     "val_split": Field("float", None, min=0, max=1, open_min=True, open_max=True,
                        doc="fraction of train held out for validation (seeded)"),
+    "split_seed": Field("int", 0, doc="seed of val_split's draw, independent of `seed`"),
+    "sampler": Field("component", None, doc="e.g. {type: WeightedRandomSampler, weights: "
+                     "balanced}; replaces shuffle"),
     "batch_size": Field("int", 32, min=1),
     "eval_batch_size": Field("int", None, min=1, doc="default: batch_size"),
     "shuffle": Field("bool", True),

@@ -12,6 +12,7 @@ from .check import CheckReport, check
 from .evaluate import evaluate
 from .lr_plot import plot_lr
 from .metrics import FunctionMetric, Metric
+from .predict import predict
 from .run import train
 from .setup import RunParts, build_run, trainer_arguments
 from .trainer import Interrupted, NonFiniteLoss, Trainer
@@ -19,5 +20,5 @@ from .trainer import Interrupted, NonFiniteLoss, Trainer
 __all__ = [
     "Callback", "CheckReport", "CheckpointSaver", "EarlyStopping", "FunctionMetric",
     "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
-    "build_run", "check", "evaluate", "plot_lr", "train", "trainer_arguments",
+    "build_run", "check", "evaluate", "plot_lr", "predict", "train", "trainer_arguments",
 ]

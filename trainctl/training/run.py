@@ -29,12 +29,13 @@ from ..config import Config, load_config, resolve
 from ..config.loader import Sources, apply_override
 from ..core.errors import ConfigError
 from .callbacks import CheckpointSaver, MetricsLogger
+from .check import check_cross_references
 from .checkpoint import check_state_fits, load_checkpoint, load_model_weights
 from .metrics import default_monitor
 from .metrics_log import read_metrics
 from .resume import apply_hyperparameters, optimizer_keys, resume_changes
 from .run_dir import RunLock, choose_run_dir, naming, point_latest, resume_checkpoint, run_dir_of
-from .setup import RunParts, build_run, trainer_arguments
+from .setup import RunParts, build_run, loss_weights, trainer_arguments
 from .signals import StopOnSignal
 from .trainer import Interrupted, NonFiniteLoss, Trainer
 
@@ -100,6 +101,8 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
     with RunLock(target):
         try:
             parts = build_run(cfg)
+            check_cross_references(cfg, parts.metrics, parts.callbacks, parts.loss_fn,
+                                   parts.optimizer)
             if state is not None:
                 load_model_weights(parts.model, state["model"], ckpt_path)
         except BaseException:
@@ -186,7 +189,19 @@ def _checkpoint_saver(cfg: Config, parts: RunParts, target: Path) -> CheckpointS
     return CheckpointSaver(
         target, ck["monitor"] or default_monitor(parts.val_loader is not None), ck["mode"],
         last=ck["last"], best=ck["best"], every=ck["every"], keep_last=ck["keep_last"],
-        extra={"config": dict(cfg), "data": {"classes": parts.classes}})
+        extra={"config": dict(cfg),
+               "data": {"classes": parts.classes, "preprocessing": parts.preprocessing,
+                        "input_shape": _input_shape(parts.train_loader.dataset),
+                        "loss_weights": loss_weights(parts.loss_fn)}})
+
+
+def _input_shape(dataset) -> list | None:
+    """The shape of one training input (what ``predict`` resizes images to)."""
+    if len(dataset) == 0:
+        return None
+    sample = dataset[0]
+    x = sample[0] if isinstance(sample, (list, tuple)) else sample
+    return list(getattr(x, "shape", ())) or None
 
 
 def _metrics_logger(cfg: Config, parts: RunParts, target: Path) -> MetricsLogger:

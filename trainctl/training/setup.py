@@ -24,6 +24,7 @@ from ..config.build import (
     build_loss,
     build_model,
     build_optimizer,
+    build_sampler,
     build_scheduler,
     resolve_type,
     steps_per_epoch,
@@ -31,6 +32,7 @@ from ..config.build import (
 )
 from ..core import backend
 from ..core import random as tc_random
+from ..core.errors import TrainctlError
 from .metrics import FunctionMetric, default_monitor
 
 
@@ -49,6 +51,7 @@ class RunParts:
     classes: list | None
     metrics: dict = field(default_factory=dict)
     callbacks: list = field(default_factory=list)
+    preprocessing: dict | None = None
 
     @property
     def scheduler(self):
@@ -68,17 +71,68 @@ def resolve_device(spec: str) -> backend.device:
 
 
 def build_datasets(cfg: Config, download: bool = True):
-    """(train, val, test) datasets; ``data.val_split`` holds out a seeded part of train."""
-    from ..data import random_split
+    """(train, val, test) datasets.
+
+    ``data.val_split`` holds out a part of train, drawn with ``data.split_seed`` (independent of
+    ``seed``) and stratified by class when the dataset knows its labels (``labels()``). A dataset
+    that fits statistics (``fit(indices)``: standardisation) fits them on the training part only,
+    and a val/test split of the same kind (``from_state``) is given those statistics, so nothing
+    is learned from held-out rows.
+    """
+    from ..data import Subset, random_split, stratified_split
 
     train = build_dataset(cfg, "train", download)
     val = build_dataset(cfg, "val", download)
     test = build_dataset(cfg, "test", download)
+    base = train
     n_val = validation_size(cfg, len(train))
     if n_val:
-        generator = tc_random.Generator().manual_seed(cfg["seed"])
-        train, val = random_split(train, [len(train) - n_val, n_val], generator=generator)
+        generator = tc_random.Generator().manual_seed(cfg["data"]["split_seed"])
+        lengths = [len(train) - n_val, n_val]
+        labels = dataset_labels(train)
+        if labels is not None:
+            train, val = stratified_split(train, lengths, labels, generator=generator)
+        else:
+            train, val = random_split(train, lengths, generator=generator)
+    if hasattr(base, "fit") and isinstance(train, Subset):
+        base.fit(train.indices)
+        val = val if isinstance(val, Subset) else _same_statistics(val, base, cfg, "val")
+        test = _same_statistics(test, base, cfg, "test")
     return train, val, test
+
+
+def _same_statistics(dataset, fitted, cfg: Config, split: str):
+    """``dataset`` rebuilt with the statistics ``fitted`` learned from the training part."""
+    if dataset is None or not hasattr(type(dataset), "from_state"):
+        return dataset
+    rebuilt = type(dataset).from_state(cfg["data"][split]["path"], fitted.preprocessing_state(),
+                                       require_target=True)
+    rebuilt.transform, rebuilt.target_transform = dataset.transform, dataset.target_transform
+    return rebuilt
+
+
+def dataset_labels(dataset):
+    """Class indices (int64 array) of a dataset's samples, or None when it does not know them
+    without reading every sample (only datasets with ``labels()``, and Subsets of them)."""
+    indices = None
+    while hasattr(dataset, "indices") and hasattr(dataset, "dataset"):  # a Subset
+        indices = dataset.indices if indices is None else [dataset.indices[i] for i in indices]
+        dataset = dataset.dataset
+    if not hasattr(dataset, "labels"):
+        return None
+    try:
+        labels = dataset.labels()
+    except TrainctlError:  # regression or multilabel: no classes
+        return None
+    return labels if indices is None else labels[indices]
+
+
+def preprocessing_state(dataset) -> dict | None:
+    """What turns raw rows into model inputs (``preprocessing_state()`` of the training data,
+    through Subsets), for self-contained checkpoints; None when the dataset has none."""
+    while not hasattr(dataset, "preprocessing_state") and hasattr(dataset, "dataset"):
+        dataset = dataset.dataset
+    return dataset.preprocessing_state() if hasattr(dataset, "preprocessing_state") else None
 
 
 def build_metrics(cfg: Config) -> dict:
@@ -114,7 +168,7 @@ def build_callbacks(cfg: Config) -> list:
     return callbacks
 
 
-def _loader(dataset, cfg: Config, train: bool):
+def _loader(dataset, cfg: Config, train: bool, sampler=None):
     from ..data import DataLoader
 
     if dataset is None:
@@ -123,7 +177,8 @@ def _loader(dataset, cfg: Config, train: bool):
     return DataLoader(
         dataset,
         batch_size=data["batch_size"] if train else data["eval_batch_size"],
-        shuffle=data["shuffle"] if train else False,
+        shuffle=data["shuffle"] if train and sampler is None else False,
+        sampler=sampler,
         drop_last=data["drop_last"] if train else False,
         num_workers=data["num_workers"],
         seed=cfg["seed"],
@@ -149,15 +204,68 @@ def build_run(cfg: Config, download: bool = True) -> RunParts:
     model = build_model(cfg)
     if device.type != "cpu":
         model.to(device)
-    loss_fn = build_loss(cfg)
-    optimizer = build_optimizer(cfg, model.named_parameters())
     train_set, val_set, test_set = build_datasets(cfg, download)
-    train_loader = _loader(train_set, cfg, train=True)
+    labels = dataset_labels(train_set)
+    classes = dataset_classes(train_set)
+    loss_fn = build_loss(cfg, labels, len(classes) if classes else None)
+    optimizer = build_optimizer(cfg, model.named_parameters())
+    sampler = build_sampler(cfg, train_set, labels,
+                            tc_random.Generator().manual_seed(cfg["seed"]))
+    train_loader = _loader(train_set, cfg, train=True, sampler=sampler)
     schedule = build_scheduler(cfg, optimizer, steps_per_epoch(cfg, len(train_set)),
                                default_monitor(val_set is not None))
     return RunParts(model, loss_fn, optimizer, schedule, train_loader,
                     _loader(val_set, cfg, False), _loader(test_set, cfg, False), device,
-                    dataset_classes(train_set), metrics, callbacks)
+                    classes, metrics, callbacks, preprocessing_state(train_set))
+
+
+def build_eval_run(cfg: Config, split: str, saved: dict) -> RunParts | None:
+    """The parts that score ``split`` of a checkpoint without reading the training data: the
+    model, the loss (with the class weights the run computed), the metrics and that split's own
+    dataset, read with the training data's stored preprocessing (``from_state``). ``saved`` is
+    the checkpoint's ``data`` section. None when the split is held out of the training file
+    (``val_split``), which then has to be read."""
+    spec = cfg["data"][split]
+    if spec is None or (split == "val" and cfg["data"]["val_split"] is not None):
+        return None
+    tc_random.manual_seed(cfg["seed"])
+    device = resolve_device(cfg["device"])
+    model = build_model(cfg)
+    if device.type != "cpu":
+        model.to(device)
+    dataset = build_dataset(cfg, split) if not _stored_preprocessing(cfg, split, saved) else \
+        _from_saved(cfg, split, saved["preprocessing"])
+    loss_fn = build_loss(cfg, weights=saved.get("loss_weights"))
+    loader = _loader(dataset, cfg, train=False)
+    classes = saved.get("classes") or dataset_classes(dataset)
+    return RunParts(model, loss_fn, None, None, None, loader if split == "val" else None,
+                    loader if split == "test" else None, device, classes, build_metrics(cfg),
+                    [], saved.get("preprocessing"))
+
+
+def _stored_preprocessing(cfg: Config, split: str, saved: dict) -> bool:
+    prep = saved.get("preprocessing")
+    if not prep:
+        return False
+    factory = resolve_type(cfg["data"][split]["type"], "dataset", cfg, ("data", split))
+    return hasattr(factory, "from_state") and prep.get("type") == factory.__name__
+
+
+def _from_saved(cfg: Config, split: str, prep: dict):
+    """``data.<split>`` read with the stored preprocessing instead of its ``reference``."""
+    spec = cfg["data"][split]
+    factory = resolve_type(spec["type"], "dataset", cfg, ("data", split))
+    if "path" not in spec:
+        raise cfg.error(("data", split), "needs a path to read")
+    return factory.from_state(spec["path"], prep, require_target=True)
+
+
+def loss_weights(loss_fn) -> dict:
+    """The class weights a loss was built with (``weight``, ``pos_weight``) as lists, so a
+    checkpoint keeps what ``balanced`` computed from the training data."""
+    return {name: buffer.detach().reshape(-1).tolist()
+            for name, buffer in getattr(loss_fn, "named_buffers", lambda: [])()
+            if name in ("weight", "pos_weight") and buffer is not None}
 
 
 def trainer_arguments(cfg: Config, parts: RunParts, callbacks=()) -> dict:
@@ -179,4 +287,16 @@ def trainer_arguments(cfg: Config, parts: RunParts, callbacks=()) -> dict:
         grad_clip_value=clip.get("value"), eval_every=train["eval_every"],
         on_nan=train["on_nan"], device=parts.device,
         callbacks=[*parts.callbacks, *callbacks],
+        metric_transform=target_units(parts.train_loader.dataset),
     )
+
+
+def target_units(dataset):
+    """``f(output, target)`` giving both back in the target's own units when the training data
+    standardised its target (``inverse_target``), else None: metrics then speak those units."""
+    while not hasattr(dataset, "inverse_target") and hasattr(dataset, "dataset"):
+        dataset = dataset.dataset
+    if getattr(dataset, "target_stats", None) is None:
+        return None
+    inverse = dataset.inverse_target
+    return lambda output, target: (inverse(output), inverse(target))

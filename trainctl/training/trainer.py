@@ -4,7 +4,8 @@ One :class:`Trainer` runs epochs (or ``max_steps``) of: forward, loss, backward,
 gradient clipping and accumulation, optimizer step, scheduler step (per ``step`` or per
 ``epoch``; a scheduler built with a ``scheduler_monitor``, such as ``ReduceLROnPlateau``, is fed
 that metric), evaluation every ``eval_every`` epochs, and calls its callbacks (progress, logging,
-checkpoints, early stopping) at each stage.
+checkpoints, early stopping) at each stage. An optimizer that re-evaluates the loss several times
+per step (``LBFGS``) gets a closure over the current batch (:func:`needs_closure`).
 
 The Trainer takes objects and plain keyword arguments, never a config: ``trainctl.training.train``
 builds them from a config file, and a Python user can build them by hand. Everything that makes a
@@ -35,6 +36,7 @@ from ..autograd.grad_mode import no_grad
 from ..core import random as tc_random
 from ..core.errors import TrainctlError
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
+from ..optim import LBFGS
 
 
 class NonFiniteLoss(TrainctlError):
@@ -48,6 +50,12 @@ class Interrupted(Exception):
 _PLAIN = (int, float, str, list, type(None))
 
 
+def needs_closure(optimizer) -> bool:
+    """Whether ``optimizer.step`` must be given a closure that re-evaluates the loss: LBFGS, or
+    any optimizer whose class says ``needs_closure = True``."""
+    return bool(getattr(optimizer, "needs_closure", isinstance(optimizer, LBFGS)))
+
+
 class EpochSums:
     """Running sums of one epoch's loss and metrics (kept in checkpoints for mid-epoch resume).
 
@@ -55,9 +63,10 @@ class EpochSums:
     copies, so training and validation sums never share state.
     """
 
-    def __init__(self, metrics: dict):
+    def __init__(self, metrics: dict, transform=None):
         self.loss_sum = 0.0
         self.count = 0
+        self.transform = transform
         self.metrics = {name: copy.deepcopy(m) for name, m in metrics.items()}
         for metric in self.metrics.values():
             metric.reset()
@@ -65,6 +74,8 @@ class EpochSums:
     def update(self, loss: float, out, target, n: int) -> None:
         self.loss_sum += loss * n
         self.count += n
+        if self.metrics and self.transform is not None:
+            out, target = self.transform(out, target)
         for metric in self.metrics.values():
             metric.update(out, target)
 
@@ -99,13 +110,16 @@ class Trainer:
         epochs, max_steps: stop after this many epochs, or optimizer steps if sooner.
         metrics: name -> metric object (``update(pred, target)``, ``compute()``, ``reset()``),
             logged as ``train/<name>`` and ``val/<name>``.
-        accumulate_grad_batches: batches whose gradients are summed before one optimizer step.
+        accumulate_grad_batches: batches whose gradients are summed before one optimizer step
+            (1 for an optimizer that needs a closure: it re-evaluates one batch).
         grad_clip_norm, grad_norm_type, grad_clip_value: clip gradients by total norm or by value
             before each step.
         eval_every: validate every N epochs (and after the last one).
         on_nan: ``"stop"`` raises :class:`NonFiniteLoss`; ``"skip_batch"`` skips such batches.
         device: where batches are moved (the model must already be there).
         callbacks: :class:`~trainctl.training.callbacks.Callback` objects, called in order.
+        metric_transform: ``f(output, target) -> (output, target)`` applied before the metrics
+            (not the loss): e.g. undoing a standardised target, so metrics are in its units.
     """
 
     def __init__(self, model, loss_fn, optimizer, train_loader, *, val_loader=None,
@@ -114,12 +128,17 @@ class Trainer:
                  max_steps: int | None = None, metrics: dict | None = None,
                  accumulate_grad_batches: int = 1, grad_clip_norm: float | None = None,
                  grad_norm_type: float = 2.0, grad_clip_value: float | None = None,
-                 eval_every: int = 1, on_nan: str = "stop", device=None, callbacks=()):
+                 eval_every: int = 1, on_nan: str = "stop", device=None, callbacks=(),
+                 metric_transform=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
         if on_nan not in ("stop", "skip_batch"):
             raise ValueError(f"on_nan must be 'stop' or 'skip_batch', got {on_nan!r}")
+        if needs_closure(optimizer) and accumulate_grad_batches > 1:
+            raise ValueError(f"{type(optimizer).__name__} re-evaluates the loss on one batch "
+                             "through a closure, so it cannot accumulate gradients over "
+                             f"{accumulate_grad_batches} batches; use accumulate_grad_batches=1")
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.train_loader, self.val_loader = train_loader, val_loader
         self.scheduler = scheduler
@@ -127,12 +146,15 @@ class Trainer:
         self.scheduler_monitor = scheduler_monitor
         self.epochs, self.max_steps = epochs, max_steps
         self.metrics = dict(metrics or {})
+        self.metric_transform = metric_transform
         self.accumulate = accumulate_grad_batches
         self.grad_clip_norm, self.grad_norm_type = grad_clip_norm, grad_norm_type
         self.grad_clip_value = grad_clip_value
         self.eval_every = eval_every
         self.on_nan = on_nan
         self.device = device
+        self.needs_closure = needs_closure(optimizer)
+        self._step_closure = None  # the closure of the coming step, when the optimizer needs one
         self.callbacks = list(callbacks)
         keys = [cb.state_key for cb in self.callbacks]
         twice = sorted({k for k in keys if keys.count(k) > 1})
@@ -142,7 +164,7 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.global_step = 0  # optimizer steps taken
         self.history: list[dict] = []
-        self.sums = EpochSums(self.metrics)
+        self.sums = EpochSums(self.metrics, self.metric_transform)
         self.interrupt_requested = False
         self.stop_reason = None
         self._started = None
@@ -272,19 +294,49 @@ class Trainer:
             self._call("on_batch_end", value, len(y))
             if micro == self.accumulate or i + 1 == batches:
                 micro = 0
+                if self.needs_closure:
+                    self._step_closure = self._closure(x, y, loss)
                 self._optimizer_step()
                 if i + 1 < batches and (self.interrupt_requested or self._max_steps_reached()):
                     return False
         self._max_steps_reached()
         return True
 
-    def _optimizer_step(self) -> None:
+    def _clip_gradients(self) -> None:
         if self.grad_clip_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.grad_clip_norm, self.grad_norm_type)
         elif self.grad_clip_value is not None:
             clip_grad_value_(self.model.parameters(), self.grad_clip_value)
+
+    def _closure(self, x, y, loss):
+        """The closure an optimizer such as LBFGS calls to re-evaluate the loss on this batch.
+
+        Its first call returns ``loss``, the evaluation the loop has just done (gradients already
+        computed and clipped; it is also the loss logged for the step, as LBFGS returns its
+        first evaluation), so a step costs one forward and backward less. Every later call
+        clears the gradients and re-runs forward, loss, backward and clipping on ``(x, y)``.
+        """
+        first = [loss]
+
+        def closure():
+            if first:
+                return first.pop()
+            self.optimizer.zero_grad()
+            again = self.loss_fn(self.model(x), y)
+            again.backward()
+            self._clip_gradients()
+            return again
+
+        return closure
+
+    def _optimizer_step(self) -> None:
+        self._clip_gradients()
         self._lrs_used = self.current_lrs()
-        self.optimizer.step()
+        closure, self._step_closure = self._step_closure, None
+        if closure is None:
+            self.optimizer.step()
+        else:
+            self.optimizer.step(closure)
         self.optimizer.zero_grad()
         self.global_step += 1
         if (self.scheduler is not None and self.scheduler_interval == "step"
@@ -301,7 +353,7 @@ class Trainer:
     def _end_epoch(self) -> None:
         self.epoch += 1
         metrics = self.sums.compute("train")
-        self.sums = EpochSums(self.metrics)
+        self.sums = EpochSums(self.metrics, self.metric_transform)
         if self.val_loader is not None and (self.epoch % self.eval_every == 0
                                             or self.epoch == self.epochs):
             metrics.update(self.evaluate(self.val_loader, "val"))
@@ -318,7 +370,7 @@ class Trainer:
 
     def evaluate(self, loader, prefix: str) -> dict:
         """Loss and metrics of the model over ``loader`` (eval mode, no graph)."""
-        sums = EpochSums(self.metrics)
+        sums = EpochSums(self.metrics, self.metric_transform)
         was_training = self.model.training
         self.model.eval()
         with no_grad():
