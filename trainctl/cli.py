@@ -81,8 +81,11 @@ def train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_co
 @click.option("--predictions", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write one row per sample (row, target, prediction, class "
                    "probabilities) to FILE: .csv, .npz or .jsonl.")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Score these labelled rows instead (read like the training data, with its "
+                   "stored preprocessing: the training data is not needed).")
 @_trust_option
-def evaluate(checkpoint, split, overrides, as_json, predictions, trust_code):
+def evaluate(checkpoint, split, overrides, as_json, predictions, data_file, trust_code):
     """Score a saved model. CHECKPOINT is a .safetensors file or a run directory (its best
     checkpoint, else its last).
 
@@ -95,11 +98,12 @@ def evaluate(checkpoint, split, overrides, as_json, predictions, trust_code):
     Examples:
       trainctl eval runs/spirals_mlp/latest
       trainctl eval runs/spirals_mlp/latest --predictions val-predictions.csv
+      trainctl eval runs/breast_cancer/latest --data new_rows.csv
       trainctl eval runs/spirals_mlp/latest/checkpoints/last.safetensors --split train --json
     """
     from .commands.evaluate import run_eval
 
-    return run_eval(checkpoint, split, overrides, as_json, trust_code, predictions)
+    return run_eval(checkpoint, split, overrides, as_json, trust_code, predictions, data_file)
 
 
 @cli.command()

@@ -164,3 +164,61 @@ def test_npz_idx_and_image_folder_inputs_agree(tmp_path, write_config, invoke):
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
     code, _, err = invoke("predict", "run", "rows.csv", "--out", "q.csv")
     assert code == 2 and "not trained on CSV data" in err
+
+
+def test_readme_tabular_walkthrough_runs_as_written(tmp_path):
+    """Every `$ ` line of the README's "Tabular data, start to finish", in a HOME of its own."""
+    import os
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Tabular data, start to finish")
+    block = readme[readme.index("```console", start):readme.index("```\n", start + 40)]
+    commands = [line[2:] for line in block.splitlines() if line.startswith("$ ")]
+    assert len(commands) >= 8
+    script = "set -e -o pipefail\n" + "\n".join(c.replace("/tmp", str(tmp_path / "t"))
+                                                 for c in commands)
+    (tmp_path / "t").mkdir()
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "COLUMNS": "80",
+           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "69 predictions (binary) from new_rows.csv" in done.stdout
+    assert "per-class report" in done.stdout
+    assert not (tmp_path / "home" / "cancer" / "data" / "breast_cancer.csv").exists()
+
+
+CIFAR = """\
+name: cifar_tiny
+data:
+  train: {type: NPZDataset, path: c.npz, x_key: images, y_key: labels,
+          transform: [{type: ToTensor}]}
+  batch_size: 4
+model: {type: Sequential, layers: [{type: Flatten}, {type: Linear, in_features: 3072,
+        out_features: 4}]}
+loss: CrossEntropyLoss
+optimizer: {type: SGD, lr: 0.1}
+train: {epochs: 20}
+"""
+
+
+def test_cifar_binary_batches_are_predicted_like_the_same_images(tmp_path, write_config,
+                                                                invoke):
+    from trainctl.data.datasets import read_cifar_batch
+
+    rng = numpy.random.default_rng(0)
+    records = rng.integers(0, 256, size=(8, 3073), dtype=numpy.uint8)
+    records[:, 0] = numpy.arange(8) % 4
+    (tmp_path / "test_batch.bin").write_bytes(records.tobytes())
+    images, labels = read_cifar_batch(tmp_path / "test_batch.bin")
+    assert images.shape == (8, 32, 32, 3) and labels.tolist() == [0, 1, 2, 3] * 2
+    numpy.savez(tmp_path / "c.npz", images=images, labels=labels)
+    code, _, err = invoke("train", write_config(CIFAR), "--quiet", "--run-dir", "run")
+    assert code == 0, err
+    for source, out in (("c.npz", "n.csv"), ("test_batch.bin", "b.csv")):
+        code, _, err = invoke("predict", "run", source, "--out", out)
+        assert code == 0, err
+    assert [r["prediction"] for r in rows_of(tmp_path / "b.csv")] == \
+        [r["prediction"] for r in rows_of(tmp_path / "n.csv")]

@@ -97,3 +97,20 @@ def test_eval_of_a_test_file_needs_no_training_data(tmp_path):
     after = evaluate(summary["run_dir"])
     assert after["split"] == "test" and after["samples"] == 40
     assert after["metrics"] == before["metrics"]
+
+
+def test_eval_data_scores_new_labelled_rows_without_the_training_data(tmp_path, cli):
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "configs" / "data" / "breast_cancer.csv", project / "data")
+    shutil.copy(ROOT / "configs" / "tabular_binary.yaml", project / "cfg.yaml")
+    summary = train(project / "cfg.yaml", run_dir=tmp_path / "run", quiet=True,
+                    overrides=["train.epochs=3"])
+    (project / "data" / "breast_cancer.csv").unlink()
+    new = ROOT / "configs" / "data" / "breast_cancer_new.csv"
+    result = evaluate(summary["run_dir"], data=new)
+    assert result["split"] == "test" and result["samples"] == 69
+    assert result["classes"] == ["benign", "malignant"] and result["task"] == "binary"
+    assert 0.5 < result["metrics"]["test/accuracy"] <= 1.0
+    code, out, err = cli("eval", tmp_path / "run", "--data", new, "--split", "val")
+    assert code == 2 and "--data scores a file of its own" in err

@@ -13,11 +13,11 @@ WIDTH = 80
 
 
 def run_eval(checkpoint, split=None, overrides=(), as_json=False, trust_code=False,
-             predictions=None) -> int:
+             predictions=None, data=None) -> int:
     from ..training import evaluate
 
     result = evaluate(checkpoint, split, overrides, trust_code=trust_code,
-                      predictions=predictions)
+                      predictions=predictions, data=data)
     if as_json:
         click.echo(json.dumps(result))
         return EXIT_OK

@@ -29,8 +29,8 @@ _DEFINED_IN = {
                  "random_split", "val_split"),
     ".datasets": ("ArrayDataset", "CIFAR10", "CSVDataset", "FashionMNIST", "ImageFolder",
                   "KMNIST", "MNIST", "NPZDataset", "SyntheticClassification",
-                  "SyntheticRegression", "list_images", "load_image", "read_idx", "read_npy",
-                  "read_npz"),
+                  "SyntheticRegression", "list_images", "load_image", "read_cifar_batch",
+                  "read_idx", "read_npy", "read_npz"),
     ".labels": ("class_weights", "stratified_split"),
     ".sampler": ("BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
                  "SubsetRandomSampler", "WeightedRandomSampler"),
@@ -49,8 +49,8 @@ __all__ = [
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
     "SyntheticClassification", "SyntheticRegression", "TensorDataset", "WeightedRandomSampler",
     "class_weights", "default_collate", "default_convert", "list_images", "load_image",
-    "random_split",
-    "read_idx", "read_npy", "read_npz", "stratified_split", "transforms", "val_split",
+    "random_split", "read_cifar_batch", "read_idx", "read_npy", "read_npz", "stratified_split",
+    "transforms", "val_split",
 ]
 
 

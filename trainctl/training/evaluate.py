@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy
@@ -47,7 +48,7 @@ PREDICTION_FORMATS = (".csv", ".npz", ".jsonl")
 
 
 def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: bool = False, *,
-             predictions=None) -> dict:
+             predictions=None, data=None) -> dict:
     """Score the model of ``checkpoint`` on a split of the data its own config names.
 
     Args:
@@ -57,6 +58,9 @@ def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: boo
         trust_code: allow the stored config to import code (``type: "pkg.mod:Name"``).
         predictions: a file to write one row per sample to (row, target, prediction, and class
             probabilities ``p_<class>``): CSV, or ``.npz`` / ``.jsonl`` by its extension.
+        data: a file of labelled rows to score instead of a configured split (the ``test``
+            split becomes the training dataset's spec reading this file, with the stored
+            preprocessing; the training data is not read).
 
     Returns:
         ``{"checkpoint", "split", "samples", "task", "metrics", "json"}`` (``json``: the
@@ -71,15 +75,23 @@ def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: boo
           them (its ``inverse_target``), which ``inverse_target_applied`` says;
         - ``predictions``: the file written, when asked for.
     """
+    data_file = data
     if predictions is not None:
         predictions = _prediction_path(predictions)
     path = find_checkpoint(checkpoint)
     state = load_checkpoint(path, resume=False)  # weights and config are all eval needs
-    data = state["config"]
+    config = state["config"]
     sources = Sources({(): f"{path} (saved config)"})
     for text in overrides:
-        apply_override(data, sources, text)
-    cfg = resolve(data, sources, trust_code=trust_code)
+        apply_override(config, sources, text)
+    if data_file is not None:
+        if split not in (None, "test"):
+            raise ConfigError("--data scores a file of its own: leave out --split")
+        config["data"]["test"] = {**config["data"]["train"],
+                                  "path": os.path.abspath(data_file)}
+        config["data"]["test"].pop("reference", None)
+        split = "test"
+    cfg = resolve(config, sources, trust_code=trust_code)
     if split is None:
         split = "test" if cfg["data"]["test"] is not None else "val"
     # A split with its own file is read with the stored preprocessing: the training data is

@@ -37,7 +37,8 @@ def predict(checkpoint, input, batch_size: int = 256, proba: bool = False,
         checkpoint: a ``.safetensors`` checkpoint or a run directory (its best, else last).
         input: a CSV file (the training features by name; a target column is ignored), an
             ``.npz`` file (the array the training config reads, ``x`` by default), an IDX file
-            (plain or ``.gz``) or a folder of PNG/JPEG images.
+            (plain or ``.gz``), a CIFAR-10 binary batch (``.bin``) or a folder of PNG/JPEG
+            images.
         batch_size: rows per forward pass.
         proba: also return class probabilities.
         trust_code: allow the stored config to import code (``type: "pkg.mod:Name"``).
@@ -101,8 +102,13 @@ def _input_dataset(source: Path, cfg, prep: dict, input_shape=None):
 
         x = read_idx(source)
         return list(range(len(x))), ArrayDataset(x, transform=_transform(cfg))
+    if name.endswith(".bin"):  # a CIFAR-10 binary batch (data_batch_1.bin, test_batch.bin)
+        from ..data.datasets import read_cifar_batch
+
+        x, _ = read_cifar_batch(source)
+        return list(range(len(x))), ArrayDataset(x, transform=_transform(cfg))
     raise DataError(f"{source}: cannot predict on this kind of file; give a .csv, .npz, IDX "
-                    "(-ubyte, .gz) file or a folder of images")
+                    "(-ubyte, .gz), CIFAR-10 .bin file or a folder of images")
 
 
 def _transform(cfg):

@@ -22,6 +22,25 @@ from .checks import check_labels, os_error
 _RECORD = 1 + 3 * 32 * 32
 
 
+def read_cifar_batch(path, num_classes: int = 10):
+    """``(images, labels)`` of one CIFAR-10 binary batch file: uint8 ``(N, 32, 32, 3)`` and
+    int64 ``(N,)``; whole 3073-byte records only, labels checked against ``num_classes``."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = numpy.frombuffer(f.read(), dtype=numpy.uint8)
+    except OSError as e:
+        raise os_error(path, e, "CIFAR batch") from None
+    if raw.size == 0 or raw.size % _RECORD:
+        raise DataError(f"{path}: {raw.size} bytes is not a whole number of {_RECORD}-byte "
+                        f"CIFAR records (truncated or not a CIFAR-10 binary batch)")
+    records = raw.reshape(-1, _RECORD)
+    labels = records[:, 0].astype(numpy.int64)
+    check_labels(labels, num_classes, path)
+    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return numpy.ascontiguousarray(images), labels
+
+
 class CIFAR10(ArrayDataset):
     """CIFAR-10: 50,000 training and 10,000 test colour images of 10 classes, 32x32.
 
@@ -96,20 +115,7 @@ class CIFAR10(ArrayDataset):
         return [n for n in names if not os.path.isfile(os.path.join(self.folder, n))]
 
     def _read(self, path: str):
-        """One batch file: whole 3073-byte records, labels checked against the classes."""
-        try:
-            with open(path, "rb") as f:
-                raw = numpy.frombuffer(f.read(), dtype=numpy.uint8)
-        except OSError as e:
-            raise os_error(path, e, "CIFAR batch") from None
-        if raw.size == 0 or raw.size % _RECORD:
-            raise DataError(f"{path}: {raw.size} bytes is not a whole number of {_RECORD}-byte "
-                            f"CIFAR records (truncated or not a CIFAR-10 binary batch)")
-        records = raw.reshape(-1, _RECORD)
-        labels = records[:, 0].astype(numpy.int64)
-        check_labels(labels, len(self.classes), path)
-        images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return numpy.ascontiguousarray(images), labels
+        return read_cifar_batch(path, len(self.classes))
 
     def download(self, mirrors=None, **limits) -> None:
         """Fetch (MD5-checked) and extract the archive unless the batch files are all there.
