@@ -42,9 +42,8 @@ from .metrics import (
 )
 from .metrics.base import softmax
 from .setup import build_eval_run, build_run
+from .tables import FORMATS, write_columns
 from .trainer import EpochSums
-
-PREDICTION_FORMATS = (".csv", ".npz", ".jsonl")
 
 
 def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: bool = False, *,
@@ -138,9 +137,9 @@ def evaluate(checkpoint, split: str | None = None, overrides=(), trust_code: boo
 
 def _prediction_path(path) -> Path:
     path = Path(path)
-    if path.suffix.lower() not in PREDICTION_FORMATS:
+    if path.suffix.lower() not in FORMATS:
         raise ConfigError(f"{path}: predictions are written as CSV, NPZ or JSONL; give the file "
-                          f"one of the extensions {', '.join(PREDICTION_FORMATS)}")
+                          f"one of the extensions {', '.join(FORMATS)}")
     return path
 
 
@@ -331,11 +330,7 @@ def write_predictions(out: Path, rows, target, prediction, probabilities, names)
     """One row per sample: ``row`` (index in its file), ``target``, ``prediction``, and
     ``p_<class>`` per class (classification) or ``target_<name>``/``prediction_<name>`` per
     output (regression). CSV, or ``.npz``/``.jsonl`` by extension; written atomically."""
-    import csv
-    import io
-
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     columns = {"row": numpy.asarray(rows)}
     if probabilities is not None:  # classification: names in, probabilities per class
         columns["target"], columns["prediction"] = target, prediction
@@ -348,8 +343,8 @@ def write_predictions(out: Path, rows, target, prediction, probabilities, names)
             for j in range(values.shape[1]):
                 name = names[j] if names and len(names) == values.shape[1] else j
                 columns[key if values.shape[1] == 1 else f"{key}_{name}"] = values[:, j]
-    suffix = out.suffix.lower()
-    if suffix == ".npz":  # whole arrays: (N,) names or values, (N, k) values, (N, C) probabilities
+    arrays = None
+    if out.suffix.lower() == ".npz":  # whole arrays: (N,) names or values, (N, C) probabilities
         arrays = {"row": columns["row"]}
         if probabilities is not None:
             arrays.update(target=numpy.asarray(target, dtype=str),
@@ -360,26 +355,6 @@ def write_predictions(out: Path, rows, target, prediction, probabilities, names)
                           for key, values in (("target", target), ("prediction", prediction)))
             if names:
                 arrays["targets"] = numpy.asarray(names, dtype=str)
-        buffer = io.BytesIO()
-        numpy.savez(buffer, **arrays)
-        data = buffer.getvalue()
-    elif suffix == ".jsonl":
-        keys = list(columns)
-        data = "".join(json.dumps({k: _json_value(columns[k][i]) for k in keys}) + "\n"
-                       for i in range(len(rows))).encode()
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for i in range(len(rows)):
-            # str() of a NumPy number is its shortest exact text: float32 stays short
-            writer.writerow([str(v[i]) for v in columns.values()])
-        data = buffer.getvalue().encode()
-    serialization.atomic_write(out, data)
-    return out
+    return write_columns(out, columns, arrays)
 
 
-def _json_value(value):
-    if isinstance(value, numpy.generic):
-        return value.item() if value.dtype.kind in "iub" else float(str(value))
-    return value

@@ -195,39 +195,16 @@ def _interpret(outputs: numpy.ndarray, task: str, classes, prep: dict, dataset) 
 
 
 def write_predictions(result: dict, out: Path) -> Path:
-    """Write ``result`` to ``out``: CSV (default), ``.npz`` or ``.jsonl`` by extension."""
-    import csv
-    import io
-    import json
+    """Write ``result`` to ``out``: CSV (default), ``.npz`` or ``.jsonl`` by extension: ``id``,
+    ``prediction`` and, when asked for, ``p_<class>`` per class."""
+    from .tables import write_columns
 
-    from ..autograd import serialization
-
-    out = Path(out)
-    ids, prediction, probs = result["ids"], result["prediction"], result["probabilities"]
-    classes = result["classes"] or []
-    suffix = out.suffix.lower()
-    if suffix == ".npz":
-        buffer = io.BytesIO()
-        arrays = {"id": numpy.asarray([str(i) for i in ids]),
-                  "prediction": numpy.asarray(prediction)}
-        if probs is not None:
-            arrays["probabilities"] = probs
-        numpy.savez(buffer, **arrays)
-        serialization.atomic_write(out, buffer.getvalue())
-        return out
-    rows = []
-    for i, ident in enumerate(ids):
-        row = {"id": ident, "prediction": prediction[i]}
-        if probs is not None:
-            row.update({f"p_{c}": float(v) for c, v in zip(classes, probs[i])})
-        rows.append(row)
-    if suffix == ".jsonl":
-        text = "".join(json.dumps(r) + "\n" for r in rows)
-    else:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
-        text = buffer.getvalue()
-    serialization.atomic_write(out, text.encode())
-    return out
+    ids, probs = result["ids"], result["probabilities"]
+    prediction = numpy.empty(len(ids), dtype=object)
+    prediction[:] = [p if isinstance(p, (str, float)) else str(p) for p in result["prediction"]]
+    columns = {"id": numpy.asarray([str(i) for i in ids]), "prediction": prediction}
+    arrays = {"id": columns["id"], "prediction": numpy.asarray(result["prediction"])}
+    if probs is not None:
+        columns.update({f"p_{c}": probs[:, j] for j, c in enumerate(result["classes"] or [])})
+        arrays["probabilities"] = probs
+    return write_columns(out, columns, arrays)
