@@ -75,6 +75,11 @@ def resolve(data: dict, sources: Sources | None = None, path: Path | None = None
     out["train"] = _check_train(out["train"], sources)
     out["checkpoint"] = schema.check_fields(out["checkpoint"], schema.CHECKPOINT, sources,
                                             ("checkpoint",))
+    out["plots"] = schema.check_fields(out["plots"], schema.PLOTS, sources, ("plots",))
+    for i, item in enumerate(out["logging"]):
+        if not isinstance(item, str) and not (isinstance(item, dict) and "type" in item):
+            raise config_error(sources, ("logging", i),
+                               "expected a logger name or {type: NAME, ...arguments}")
     for section, extras in (("optimizer", schema.OPTIMIZER_EXTRAS),
                             ("scheduler", schema.SCHEDULER_EXTRAS)):
         spec = out[section]

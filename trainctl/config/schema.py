@@ -123,6 +123,13 @@ CHECKPOINT = {
     "mode": Field("str", None, choices=("min", "max"), doc="default: from the metric"),
     "every": Field("int", None, min=1, doc="also save epoch-N checkpoints every N epochs"),
     "keep_last": Field("int", None, min=1, doc="keep only the K newest epoch-N checkpoints"),
+    "last_every_s": Field("float", 30.0, min=0, doc="write `last` at most every N seconds "
+                          "(0: every epoch); always at the end and on Ctrl-C"),
+    "last_every": Field("int", None, min=1, doc="or every N epochs, if that comes first"),
+}
+PLOTS = {
+    "format": Field("str", "png", choices=("png", "svg", "pdf"), doc="file format of the "
+                    "run's charts"),
 }
 
 GRAD_CLIP = {
@@ -159,6 +166,9 @@ TOP_LEVEL = {
     "scheduler": Field("component", None),
     "train": Field("mapping", {}),
     "checkpoint": Field("mapping", {}),
+    "logging": Field("list", ["csv"], doc="where metrics go: csv (always), tensorboard, mlflow, "
+                     "or {type: NAME, ...arguments}; see `trainctl list callback`"),
+    "plots": Field("mapping", {}, doc="{format: png|svg|pdf}"),
 }
 
 

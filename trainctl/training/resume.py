@@ -26,6 +26,7 @@ ALLOWED = (
     "train.grad_clip", "train.grad_clip.*", "train.early_stopping.patience",
     "train.early_stopping.min_delta",
     "checkpoint.last", "checkpoint.best", "checkpoint.every", "checkpoint.keep_last",
+    "checkpoint.last_every_s", "checkpoint.last_every", "logging", "logging.*", "plots.*",
     "data.num_workers", "data.eval_batch_size",
     "data.*.root", "data.*.path", "data.*.download",
     "optimizer.*",
