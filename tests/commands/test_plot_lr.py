@@ -1,6 +1,9 @@
-"""`trainctl plot-lr`: previews of every shipped config, overlays, and recorded runs."""
+"""`trainctl plot-lr`: previews of every shipped config, overlays, recorded runs, where the chart
+goes (named after the config's name, under the runs root) and its format."""
 
+import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,65 @@ def test_no_runs_yet(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = cli("plot-lr")
     assert code == 2 and "no runs under runs/" in err
+
+
+def fake_run(root, name="demo", stamp="20260101-000000"):
+    """A run directory as training leaves it: metrics.jsonl, summary.json and its own lr.png."""
+    run = root / name / stamp
+    run.mkdir(parents=True)
+    rows = [{"kind": "step", "epoch": 0, "step": 1, "time": 0.1, "train/loss": 1.0, "lr": 0.1},
+            {"kind": "epoch", "epoch": 1, "step": 2, "time": 0.2, "lr": 0.1},
+            {"kind": "epoch", "epoch": 2, "step": 4, "time": 0.4, "lr": 0.05}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "summary.json").write_text(json.dumps({"name": name}))
+    (run / "config.yaml").write_text(f"name: {name}\n")
+    (run / "lr.png").write_bytes(b"the run's own chart")
+    return run
+
+
+def test_default_path_is_the_config_name_under_the_runs_root(tmp_path, invoke):
+    cfg = tmp_path / "whatever-file.yaml"
+    cfg.write_text((ROOT / "configs/schedulers/step_lr.yaml").read_text().replace(
+        "../spirals_mlp.yaml", str(ROOT / "configs/spirals_mlp.yaml")))
+    code, text, err = invoke("plot-lr", cfg)
+    assert code == 0, err
+    out = Path("runs") / "sched_step_lr" / "lr-preview.png"
+    assert f"wrote {out}\n" in text
+    assert (tmp_path / out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob("*.png"))  # nothing in the current folder
+    code, text, err = invoke("plot-lr", cfg, "--runs-root", "elsewhere", "--format", "svg")
+    assert code == 0, err
+    out = tmp_path / "elsewhere" / "sched_step_lr" / "lr-preview.svg"
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg") and "sched_step_lr: learning-rate schedule" in "".join(
+        root.itertext())
+
+
+def test_a_run_directory_gets_lr_plot_beside_its_own_lr_png(tmp_path, invoke):
+    run = fake_run(tmp_path / "runs")
+    for args in ((run,), ()):  # the run named, and the newest run
+        code, text, err = invoke("plot-lr", *args, "--format", "pdf")
+        assert code == 0, err
+        assert (run / "lr-plot.pdf").read_bytes().startswith(b"%PDF")
+        assert "lr-plot.pdf" in text.splitlines()[-1]
+        assert (run / "lr.png").read_bytes() == b"the run's own chart"
+    assert "demo/20260101-000000: initial 0.1, min 0.05, max 0.1, final 0.05 (3 points)" in text
+
+
+def test_overlay_default_name_and_format_from_out(tmp_path, invoke):
+    code, text, err = invoke("plot-lr", ROOT / "configs/schedulers/step_lr.yaml",
+                             ROOT / "configs/schedulers/cyclic_lr.yaml", "--epochs", "5")
+    assert code == 0, err
+    assert (tmp_path / "runs" / "lr-preview-sched_step_lr+sched_cyclic_lr.png").exists()
+    code, _, err = invoke("plot-lr", ROOT / "configs/schedulers/step_lr.yaml", "--out", "a.pdf")
+    assert code == 0, err
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_out_and_format_must_agree(tmp_path, invoke):
+    code, _, err = invoke("plot-lr", ROOT / "configs/schedulers/step_lr.yaml", "--out", "a.png",
+                          "--format", "svg")
+    assert code == 2 and "does not end in .svg" in err
+    code, _, err = invoke("plot-lr", ROOT / "configs/schedulers/step_lr.yaml", "--out", "a.jpg")
+    assert code == 2 and "choose one of png, svg, pdf" in err
+    assert not list(tmp_path.glob("a.*"))
