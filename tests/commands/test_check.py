@@ -140,7 +140,8 @@ def test_list_shows_every_kind(cli):
 
 def test_list_one_kind_with_signature(cli):
     code, out, _ = cli("list", "optimizer")
-    assert code == 0 and "SGD" in out and "momentum=0" in out
+    assert code == 0 and "SGD" in out and "momentum=0" in out and "param_groups=null" in out
+    assert "params," not in out and "foreach" not in out
     code, _, err = cli("list", "optimizers")
     assert code == 2 and "unknown kind" in err
 

@@ -4,7 +4,8 @@
 import pytest
 
 import trainctl as tc
-from trainctl.config.registry import KINDS, Registry, describe, register, registry
+from trainctl.config.describe import describe, signature_text
+from trainctl.config.registry import KINDS, Registry, register, registry
 from trainctl.core.errors import ConfigError
 
 
@@ -71,7 +72,7 @@ def test_register_decorator_uses_the_name_and_returns_the_object():
         register("transform", "TestIdentityTransform")(type("Other", (), {}))
 
 
-def test_describe_shows_arguments_and_the_first_docstring_line():
-    signature, doc = describe(tc.optim.SGD)
-    assert signature.startswith("(params, lr=0.001, momentum=0")
-    assert doc.startswith("Stochastic gradient descent")
+def test_describe_shows_settable_arguments_and_the_first_sentence():
+    info = describe("optimizer", "SGD")
+    assert signature_text(info).startswith("lr=0.001, momentum=0")
+    assert info.summary.startswith("Stochastic gradient descent")

@@ -10,7 +10,8 @@ import pytest
 import trainctl as tc
 from tests.golden.fixtures import load_json
 from trainctl.config import load_config
-from trainctl.config.registry import describe, registry
+from trainctl.config.describe import describe, signature_text
+from trainctl.config.registry import registry
 from trainctl.core.errors import ConfigError, ShapeError
 from trainctl.training import metrics as M
 from trainctl.training.metrics import classification, ranking, regression
@@ -200,11 +201,12 @@ def test_curves_for_the_eval_plots():
 
 def test_listed_with_their_arguments(cli):
     assert set(NAMES) <= set(registry("metric").names())
-    assert describe(registry("metric").get("f1")) == (
-        "(average='auto', threshold=0.5, pos_label=1)",
-        "Harmonic mean of precision and recall (average: auto, macro, micro, weighted,")
-    assert describe(registry("metric").get("topk_accuracy"))[0] == "(k=5)"
-    assert describe(registry("metric").get("auroc"))[0] == "()"
+    f1 = describe("metric", "f1")
+    assert signature_text(f1) == "average=auto, threshold=0.5, pos_label=1"
+    assert f1.summary == ("Harmonic mean of precision and recall (average: auto, macro, micro, "
+                          "weighted, binary).")
+    assert signature_text(describe("metric", "topk_accuracy")) == "k=5"
+    assert signature_text(describe("metric", "auroc")) == ""
     code, out, _ = cli("list", "metric")
     assert code == 0 and all(name in out for name in NAMES)
 

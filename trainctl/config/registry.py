@@ -22,7 +22,6 @@ fail with a did-you-mean.
 from __future__ import annotations
 
 import difflib
-import inspect
 
 from ..core.errors import ConfigError
 
@@ -96,24 +95,6 @@ def register(kind: str, name: str | None = None):
         return obj
 
     return decorator
-
-
-def describe(obj) -> tuple[str, str]:
-    """(signature, first docstring line) of a component, for ``trainctl list``."""
-    target = obj.__init__ if inspect.isclass(obj) else obj
-    try:
-        params = list(inspect.signature(target).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    if inspect.isclass(obj) and params and params[0].name == "self":
-        params = params[1:]
-    shown = []
-    for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        shown.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
-    doc = inspect.getdoc(obj) or ""
-    return f"({', '.join(shown)})", (doc.splitlines() or [""])[0]
 
 
 _loaded = False
