@@ -1,4 +1,4 @@
-"""The ``trainctl`` command line: train, eval, predict, plot-lr, check, list.
+"""The ``trainctl`` command line: train, eval, predict, plot-lr, check, list, runs.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
@@ -148,19 +148,94 @@ def check(config, overrides, trust_code):
 
 @cli.command(name="list")
 @click.argument("kind", required=False)
-def list_components(kind):
-    """List the components a config can name (all kinds, or one KIND).
+@click.argument("name", required=False)
+def list_components(kind, name):
+    """List the components a config can name (all kinds, or one KIND), with the arguments a
+    config can set; or show one component (KIND NAME) in full, with an example config snippet.
 
-    KIND is one of: model, loss, optimizer, scheduler, dataset, transform, metric,
+    KIND is one of: model, loss, optimizer, scheduler, dataset, transform, sampler, metric,
     callback.
 
     \b
-    Example:
+    Examples:
       trainctl list optimizer
+      trainctl list scheduler OneCycleLR
     """
     from .commands.listing import run_list
 
-    run_list(kind)
+    run_list(kind, name)
+
+
+class _RunsGroup(click.Group):
+    """``trainctl runs [ROOT] [OPTIONS]`` prints the table; ``trainctl runs diff RUN RUN``
+    compares two runs. The first word picks ``diff``; anything else goes to the table (a hidden
+    subcommand), so a ROOT never has to be told apart from a subcommand by the user."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["table", *args]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx):
+        return ["[ROOT] [--sort KEY] [--filter EXPR]... [--json]  |  diff RUN RUN"]
+
+    def format_options(self, ctx, formatter):
+        self.commands["table"].format_options(ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+@cli.group(cls=_RunsGroup)
+def runs():
+    """Compare runs: the runs under ROOT (default runs/), one table per run name: start
+    time, status, epochs, best value of the monitored metric, final metrics, duration, and the
+    config keys where a run differs from the other runs of its name. A folder that cannot be
+    read is listed as 'unreadable'.
+
+    --sort takes a column (date, status, epochs, best, time_s, ...), a metric (val/accuracy)
+    or a config key (optimizer.lr); a leading - sorts descending. --filter KEY OP VALUE (OP:
+    = != > < >= <=; = matches wildcards) may be repeated: every filter must hold.
+
+    \b
+    Examples:
+      trainctl runs
+      trainctl runs --sort=-val/accuracy --filter status=completed
+      trainctl runs --filter 'name=spirals*' --filter 'val/accuracy>0.9' --json
+      trainctl runs diff spirals_mlp/20260102-101500 spirals_mlp/20260102-103012
+    """
+
+
+@runs.command(name="table", hidden=True)
+@click.argument("root", default="runs", type=click.Path(file_okay=False))
+@click.option("--sort", "sort_key", metavar="KEY",
+              help="Sort by a column, metric or config key; -KEY for descending.")
+@click.option("--filter", "filters", multiple=True, metavar="EXPR",
+              help="Keep runs where EXPR holds, e.g. status=completed, val/accuracy>0.9. "
+                   "Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def runs_table(root, sort_key, filters, as_json):
+    """A table of the runs under ROOT (default runs/)."""
+    from .commands.runs import run_runs
+
+    return run_runs(root, sort_key, filters, as_json)
+
+
+@runs.command(name="diff")
+@click.argument("run_a", metavar="RUN")
+@click.argument("run_b", metavar="RUN")
+@click.option("--root", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder the RUN names are relative to.")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+def runs_diff(run_a, run_b, root, as_json):
+    """Config and metric differences of two runs. A RUN is a run directory, a
+    <name>/<timestamp> under --root, or a run name (its newest run).
+
+    \b
+    Example:
+      trainctl runs diff spirals_mlp/20260102-101500 spirals_mlp/20260102-103012
+    """
+    from .commands.runs import run_runs_diff
+
+    return run_runs_diff(run_a, run_b, root, as_json)
 
 
 @cli.command(name="plot-lr")
@@ -169,26 +244,30 @@ def list_components(kind):
               "config's train.epochs).")
 @click.option("--steps-per-epoch", type=click.IntRange(min=1),
               help="Steps per epoch for per-step schedules (default: from the dataset size).")
-@click.option("--out", type=click.Path(dir_okay=False), help="PNG to write (default: "
-              "lr-<name>.png here).")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: "
+              "<runs-root>/<config name>/lr-preview.<format> for a config, "
+              "<run dir>/lr-plot.<format> for a run).")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]),
+              help="Image format (default: --out's suffix, else png).")
 @click.option("--log-scale", is_flag=True, help="Logarithmic LR axis.")
 @click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False))
 @_trust_option
-def plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root, trust_code):
+def plot_lr(targets, epochs, steps_per_epoch, out, fmt, log_scale, runs_root, trust_code):
     """Draw learning-rate schedules: of config files (previewed without training), of run
     directories (as recorded), or of the newest run when no TARGET is given. Several targets
-    are overlaid; prints each curve's initial, min, max and final LR and the PNG's path.
+    are overlaid; prints each curve's initial, min, max and final LR and the chart's path.
+    A run's own lr.png is never overwritten.
 
     \b
     Examples:
       trainctl plot-lr configs/schedulers/warmup_cosine.yaml
-      trainctl plot-lr configs/schedulers/*.yaml --epochs 100 --log-scale --out lr.png
-      trainctl plot-lr runs/spirals_mlp/latest
+      trainctl plot-lr configs/schedulers/*.yaml --epochs 100 --log-scale --out lr.svg
+      trainctl plot-lr runs/spirals_mlp/latest --format pdf
     """
     from .commands.plot_lr import run_plot_lr
 
     return run_plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root,
-                       trust_code)
+                       trust_code, fmt=fmt)
 
 
 # What the machine, not trainctl, refused: a full disk, a file-size limit, a read-only or

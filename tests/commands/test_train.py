@@ -223,7 +223,7 @@ def test_sigint_saves_a_checkpoint_and_exits_130(tmp_path, write_config, signals
     saved before stays loadable."""
     text = SPIRALS.replace("epochs: 4", "epochs: 100000").replace("n_samples: 120",
                                                                   "n_samples: 600")
-    cfg = write_config(text)
+    cfg = write_config(text + "checkpoint: {last_every_s: 0}\n")  # `last` at every epoch's end
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([os.sys.executable, "-m", "trainctl.cli", "train", str(cfg),
                              "--quiet", "--run-dir", "r"], cwd=tmp_path, env=env,

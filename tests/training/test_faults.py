@@ -30,6 +30,8 @@ from trainctl.training.checkpoint import load_checkpoint
 from trainctl.training.run_dir import run_status
 
 STEPS_PER_EPOCH, EPOCHS = 6, 4  # SPIRALS: 90 training samples in batches of 16
+# `last` at every epoch's end (not every 30 s): the faults hit the checkpoint of a given epoch.
+CONFIG = SPIRALS + "checkpoint: {last_every_s: 0}\n"
 STEPS = STEPS_PER_EPOCH * EPOCHS
 
 # Runs `trainctl <argv[2:]>` with the faults of the JSON spec in argv[1]:
@@ -50,7 +52,7 @@ from trainctl.training import plots
 from trainctl.training.trainer import Trainer
 
 if spec.get("no_plots"):
-    plots.plot_run = lambda run_dir, rows: []
+    plots.plot_run = lambda run_dir, rows, **options: []
 
 real_step = Trainer._optimizer_step
 
@@ -209,7 +211,7 @@ def no_traceback(*texts: str) -> None:
 def reference(tmp_path_factory) -> Path:
     """The same config trained without a fault: what every resumed run must end as."""
     folder = tmp_path_factory.mktemp("reference")
-    (folder / "cfg.yaml").write_text(SPIRALS)
+    (folder / "cfg.yaml").write_text(CONFIG)
     summary = train(folder / "cfg.yaml", run_dir=folder / "run", quiet=True,
                     echo=lambda message, err=False: None)
     assert summary["status"] == "completed" and summary["steps"] == STEPS
@@ -274,7 +276,7 @@ def test_one_sigint_at_any_step_saves_and_resumes_bit_identically(tmp_path, writ
     run = tmp_path / "r"
     code, out, err = run_faulty(tmp_path, {"signal_at": step, "signal": "SIGINT",
                                            "no_plots": True},
-                                "train", write_config(), "--quiet", "--run-dir", run)
+                                "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     assert code == 130, err
     no_traceback(out, err)
     assert_interrupted(run, err, step, reference)
@@ -285,7 +287,7 @@ def test_sigterm_stops_like_one_sigint(tmp_path, write_config, invoke, reference
     """A real SIGTERM from outside, while the run is paused after step 15 (mid-epoch 3)."""
     run = tmp_path / "r"
     faulty = Faulty(tmp_path, {"pause_at": 15, "no_plots": True},
-                    "train", write_config(), "--quiet", "--run-dir", run)
+                    "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     faulty.wait_for("out", "PAUSED 15")
     faulty.send(signal.SIGTERM)
     faulty.wait_for("err", "stopping after this step")
@@ -305,7 +307,7 @@ def test_two_sigints_stop_at_once_keeping_what_was_saved(tmp_path, write_config,
     resuming is refused with the reason."""
     run = tmp_path / "r"
     faulty = Faulty(tmp_path, {"pause_at": step, "no_plots": True},
-                    "train", write_config(), "--quiet", "--run-dir", run)
+                    "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     faulty.wait_for("out", f"PAUSED {step}")
     before = snapshot(run / "checkpoints") if (run / "checkpoints").exists() else {}
     faulty.send(signal.SIGINT)
@@ -354,11 +356,12 @@ def test_kill_9_during_a_checkpoint_write(tmp_path, write_config, invoke, refere
     run = tmp_path / "r"
     faulty = Faulty(tmp_path, {"fsync_fault": {"name": f"{name}.safetensors", "nth": 2,
                                                "fault": "kill"}, "no_plots": True},
-                    "train", write_config(), "--quiet", "--run-dir", run)
+                    "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     code, out, err = faulty.finish()
     assert code == -signal.SIGKILL, err
     assert err == ""
-    assert out.splitlines()[-1].startswith("epoch 1/4  step 6")  # epoch 2's comes after saving
+    epoch_lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert epoch_lines[-1].startswith("epoch 1/4 ")  # epoch 2's comes after saving
     tmp = run / "checkpoints" / f".{name}.safetensors.tmp-{faulty.pid}"
     assert temp_files(run) == [tmp] and tmp.stat().st_size > 0
     assert (run / ".lock").read_text() == str(faulty.pid)
@@ -383,7 +386,7 @@ def test_full_disk_during_a_checkpoint_write(tmp_path, write_config, invoke, ref
     code, out, err = run_faulty(tmp_path, {"fsync_fault": {"name": "last.safetensors", "nth": 2,
                                                            "fault": "ENOSPC"},
                                            "no_plots": True},
-                                "train", write_config(), "--quiet", "--run-dir", run)
+                                "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     assert code == 2
     assert err == f"error: {last}: No space left on device\n"
     no_traceback(out)
@@ -408,7 +411,7 @@ def test_file_size_limit_during_a_checkpoint_write(tmp_path, write_config, invok
     run = tmp_path / "r"
     code, _, err = run_faulty(tmp_path, {"signal_at": 2 * STEPS_PER_EPOCH, "signal": "SIGINT",
                                          "no_plots": True},
-                              "train", write_config(), "--quiet", "--run-dir", run)
+                              "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     assert code == 130, err
     saved = snapshot(run / "checkpoints")
     assert set(saved) == {"last.safetensors", "best.safetensors"}
@@ -441,7 +444,7 @@ def test_a_read_only_runs_root_is_refused_and_nothing_is_created(tmp_path, write
     root.mkdir()
     code, out, err = run_faulty(
         tmp_path, {"read_only": {"prefix": str(root), "errno": code_name}},
-        "train", write_config(), "--quiet", "--runs-root", root)
+        "train", write_config(CONFIG), "--quiet", "--runs-root", root)
     assert code == 2
     reason = os.strerror(getattr(errno, code_name))
     assert err == f"error: {root / 'tiny_spirals'}: {reason}\n"
@@ -454,7 +457,7 @@ def test_a_read_only_run_dir_refuses_resume_and_is_left_as_it_was(tmp_path, writ
                                                                   invoke, reference):
     run = tmp_path / "r"
     code, _, err = run_faulty(tmp_path, {"signal_at": 8, "signal": "SIGINT", "no_plots": True},
-                              "train", write_config(), "--quiet", "--run-dir", run)
+                              "train", write_config(CONFIG), "--quiet", "--run-dir", run)
     assert code == 130, err
     before = snapshot(run)
     code, out, err = run_faulty(tmp_path, {"read_only": {"prefix": str(run), "errno": "EROFS"}},
@@ -467,7 +470,7 @@ def test_a_read_only_run_dir_refuses_resume_and_is_left_as_it_was(tmp_path, writ
 
 def test_a_runs_root_or_run_dir_below_a_file_is_refused(tmp_path, write_config, invoke):
     """Real, not simulated (as root, permissions do not stop writes, but a file does)."""
-    cfg = write_config()
+    cfg = write_config(CONFIG)
     afile = tmp_path / "afile"
     afile.write_text("not a folder")
     for option, value, refused in (("--runs-root", afile / "runs", afile / "runs/tiny_spirals"),
@@ -491,7 +494,7 @@ def test_a_second_run_into_a_busy_run_dir_is_refused(tmp_path, write_config, inv
     """While a run is alive (paused after step 8, holding the lock), a resume of it and a new
     run into its directory are refused, naming the pid; the first run then ends as if alone."""
     run = tmp_path / "r"
-    cfg = write_config()
+    cfg = write_config(CONFIG)
     first = Faulty(tmp_path, {"pause_at": 8, "no_plots": True},
                    "train", cfg, "--quiet", "--run-dir", run)
     try:

@@ -180,7 +180,8 @@ def test_rich_progress_renders_bars_and_the_epoch_table():
     progress = RichProgress(Console(file=buffer, force_terminal=True, width=120))
     trainer, _ = train(config(epochs=2), [progress])
     text = buffer.getvalue()
-    for piece in ("epoch", "batch", "samples/s", "train/loss", "val/accuracy", "lr"):
+    for piece in ("training run", "epoch", "batch", "samples/s", "tr loss", "va acc", "lr",
+                  "eta"):
         assert piece in text, piece
     assert progress.live is None  # stopped at the end of fit
 
@@ -190,10 +191,11 @@ def test_plain_progress_prints_one_line_per_epoch():
 
     lines = []
     train(config(epochs=3), [PlainProgress("tiny", lines.append)])
+    assert lines[0].startswith("training tiny: 3 epochs of 6 steps")
     epochs = [line for line in lines if line.startswith("epoch ")]
     assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
-    assert all("val/loss" in line for line in epochs)
-    assert "lr 0.01 " in epochs[1] and "lr 0.005 " in epochs[2]  # StepLR(2, 0.5), LR used
+    assert all(" va loss " in line for line in epochs)
+    assert epochs[1].endswith("lr 0.01") and epochs[2].endswith("lr 0.005")  # the LR used
 
 
 # ---------------------------------------------------------------------------- LBFGS (a closure)

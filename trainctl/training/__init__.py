@@ -14,6 +14,7 @@ from .lr_plot import plot_lr
 from .metrics import FunctionMetric, Metric
 from .predict import predict
 from .run import train
+from .runs import runs_diff, runs_table
 from .setup import RunParts, build_run, trainer_arguments
 from .trainer import Interrupted, NonFiniteLoss, Trainer
 
@@ -21,4 +22,5 @@ __all__ = [
     "Callback", "CheckReport", "CheckpointSaver", "EarlyStopping", "FunctionMetric",
     "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
     "build_run", "check", "evaluate", "plot_lr", "predict", "train", "trainer_arguments",
+    "runs_diff", "runs_table",
 ]

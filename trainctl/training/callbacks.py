@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import math
+import time
 from pathlib import Path
 
 from ..config.registry import register
@@ -139,12 +140,16 @@ class NonFiniteWeights(TrainctlError):
 
 
 class CheckpointSaver(Callback):
-    """Saves ``checkpoints/last.safetensors`` every epoch, ``best`` when ``monitor`` improves, and
+    """Saves ``checkpoints/last.safetensors``, ``best`` when ``monitor`` improves, and
     ``epoch-N`` every ``every`` epochs keeping the newest ``keep_last``.
 
-    On an interrupt it always leaves a resumable checkpoint: ``last``, or ``interrupted`` when
-    ``last`` is off. Weights are checked finite before anything is written, so a step that
-    overflowed never replaces a good checkpoint (:class:`NonFiniteWeights` is raised instead).
+    ``last`` is written at the end of an epoch once ``last_every_s`` seconds have passed since
+    the previous one (0: every epoch) or, when ``last_every`` is set, ``last_every`` epochs,
+    whichever comes first, and always at the end of training: a tiny run is not dominated by
+    file writes, and a crash (kill -9) loses at most that window. On an interrupt it always
+    leaves a resumable checkpoint: ``last``, or ``interrupted`` when ``last`` is off. Weights
+    are checked finite before anything is written, so a step that overflowed never replaces a
+    good checkpoint (:class:`NonFiniteWeights` is raised instead).
     ``saved`` is the newest checkpoint written (None before the first), ``best_value`` and
     ``best_epoch`` the best monitored value. ``extra`` is stored in every checkpoint beside the
     trainer's state (the run's config and class names, so ``eval`` needs nothing else).
@@ -153,10 +158,15 @@ class CheckpointSaver(Callback):
 
     def __init__(self, run_dir: Path, monitor: str, mode: str | None = None, *,
                  last: bool = True, best: bool = True, every: int | None = None,
-                 keep_last: int | None = None, extra: dict | None = None):
+                 keep_last: int | None = None, extra: dict | None = None,
+                 last_every_s: float = 30.0, last_every: int | None = None):
         self.dir = Path(run_dir) / "checkpoints"
         self.monitor, self.mode = monitor, mode
         self.last, self.best, self.every, self.keep_last = last, best, every, keep_last
+        self.last_every_s, self.last_every = last_every_s, last_every
+        self.last_time = 0.0  # time.monotonic() of the newest `last` (or of the fit's start)
+        self.last_epoch = 0  # the epoch it holds
+        self.last_step: int | None = None  # the step of the newest `last` this run wrote
         self.extra = dict(extra or {})
         self.best_value = None
         self.best_epoch = None
@@ -186,9 +196,23 @@ class CheckpointSaver(Callback):
         self.saved, self.saved_step = path, trainer.global_step
         return path
 
+    def save_last(self, trainer) -> Path:
+        path = self.save(trainer, "last")
+        self.last_time, self.last_epoch = time.monotonic(), trainer.epoch
+        self.last_step = trainer.global_step
+        return path
+
+    def last_due(self, trainer) -> bool:
+        """Whether ``last`` is to be written at this epoch's end."""
+        if self.last_every is not None and trainer.epoch - self.last_epoch >= self.last_every:
+            return True
+        return time.monotonic() - self.last_time >= self.last_every_s
+
     def on_fit_start(self, trainer):
         if self.mode is None:
             self.mode = metric_mode(self.monitor, trainer.metrics)
+        # A resumed run counts from where it continues: its checkpoint is the newest `last`.
+        self.last_time, self.last_epoch = time.monotonic(), trainer.epoch
 
     def on_epoch_end(self, trainer, metrics):
         value = metrics.get(self.monitor)
@@ -196,8 +220,8 @@ class CheckpointSaver(Callback):
             value, self.best_value, self.mode)
         if improved:
             self.best_value, self.best_epoch = value, trainer.epoch
-        if self.last:
-            self.save(trainer, "last")
+        if self.last and self.last_due(trainer):
+            self.save_last(trainer)
         if improved and self.best:
             self.save(trainer, "best")
         if self.every and trainer.epoch % self.every == 0:
@@ -209,7 +233,14 @@ class CheckpointSaver(Callback):
                     old.unlink(missing_ok=True)
 
     def on_interrupt(self, trainer):
-        self.save(trainer, "last" if self.last else "interrupted")
+        if self.last:
+            self.save_last(trainer)
+        else:
+            self.save(trainer, "interrupted")
+
+    def on_fit_end(self, trainer):
+        if self.last and self.last_step != trainer.global_step:
+            self.save_last(trainer)
 
 
 def non_finite_weights(model) -> str | None:

@@ -25,6 +25,7 @@ from ..config.preview import dry_run, example_batch, loss_problem, number_of_cla
 from ..core import random as tc_random
 from ..core.errors import DataError
 from .callbacks import EarlyStopping
+from .loggers import build_loggers
 from .setup import build_callbacks, build_datasets, build_metrics, dataset_labels
 from .trainer import needs_closure
 
@@ -46,6 +47,7 @@ def check(config, overrides=(), trust_code: bool = False) -> CheckReport:
     cfg = load_config(config, overrides, trust_code=trust_code)
     metrics = build_metrics(cfg)
     callbacks = build_callbacks(cfg)
+    build_loggers(cfg)  # a misspelt or missing logger fails here, not at train
     train_set = _training_part(cfg)
     tc_random.manual_seed(cfg["seed"])
     model = build_model(cfg)

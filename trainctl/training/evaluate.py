@@ -292,12 +292,13 @@ def _classification(probs, labels, names, path: Path, split: str, title: str) ->
             fpr, tpr, _ = roc_curve(labels, positive)
             result["roc_png"] = str(plot_roc(fpr, tpr, result["roc_auc"],
                                              path.parent / f"roc-{split}.png",
-                                             f"ROC curve (positive class: {names[1]})\n{title}"))
+                                             f"ROC curve (positive class: {names[1]})\n{title}",
+                                             split=split))
             precision, recall, _ = precision_recall_curve(labels, positive)
             result["pr_png"] = str(plot_precision_recall(
                 precision, recall, result["average_precision"], float(labels.mean()),
                 path.parent / f"pr-{split}.png",
-                f"Precision-recall curve (positive class: {names[1]})\n{title}"))
+                f"Precision-recall curve (positive class: {names[1]})\n{title}", split=split))
     return result
 
 
@@ -322,7 +323,7 @@ def _regression(pred, true, names: list[str], path: Path, split: str, title: str
         metric.update(pred, true)
         scores[name] = metric.compute()
     png = plot_residuals(pred, true, path.parent / f"residuals-{split}.png",
-                         f"Residuals\n{title}", names)
+                         f"Residuals\n{title}", names, split=split)
     return {"targets": names, "regression": scores, "residuals_png": str(png)}
 
 

@@ -31,8 +31,11 @@ from ..core.errors import ConfigError
 from .callbacks import CheckpointSaver, MetricsLogger
 from .check import check_cross_references
 from .checkpoint import check_state_fits, load_checkpoint, load_model_weights
+from .html_report import write_html_report
+from .loggers import Logger, build_loggers
 from .metrics import default_monitor
 from .metrics_log import read_metrics
+from .report import report
 from .resume import apply_hyperparameters, optimizer_keys, resume_changes
 from .run_dir import RunLock, choose_run_dir, naming, point_latest, resume_checkpoint, run_dir_of
 from .setup import RunParts, build_run, loss_weights, trainer_arguments
@@ -103,6 +106,7 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
             parts = build_run(cfg)
             check_cross_references(cfg, parts.metrics, parts.callbacks, parts.loss_fn,
                                    parts.optimizer)
+            loggers = build_loggers(cfg, target, runs_root)
             if state is not None:
                 load_model_weights(parts.model, state["model"], ckpt_path)
         except BaseException:
@@ -110,11 +114,13 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
                 shutil.rmtree(target, ignore_errors=True)
             raise
         saver = _checkpoint_saver(cfg, parts, target)
-        callbacks = [_metrics_logger(cfg, parts, target), saver, _progress(cfg, quiet, echo)]
+        callbacks = [_metrics_logger(cfg, parts, target), saver, *loggers,
+                     _progress(cfg, parts, saver, quiet, echo)]
         trainer = Trainer(**trainer_arguments(cfg, parts, callbacks))
         if state is not None:
             fresh_groups = [dict(g) for g in parts.optimizer.param_groups]
-            check_state_fits(state, trainer.state_dict(), ckpt_path)  # types and sizes first
+            # Types and sizes first; a callback added on resume (a logger) starts fresh.
+            check_state_fits(state, _saved_part(trainer.state_dict(), state), ckpt_path)
             trainer.load_state_dict(state)
             apply_hyperparameters(parts.optimizer, parts.scheduler, fresh_groups,
                                   optimizer_keys(changed))
@@ -146,7 +152,8 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
                 if hasattr(cb, "close"):
                     cb.close()
             summary = _summary(trainer, saver, cfg, target, status, error)
-            _finish(target, summary)
+            _finish(target, summary, cfg["plots"]["format"])
+            _end_loggers(loggers, target, summary)
         report(summary, parts, echo)
     return summary
 
@@ -189,10 +196,26 @@ def _checkpoint_saver(cfg: Config, parts: RunParts, target: Path) -> CheckpointS
     return CheckpointSaver(
         target, ck["monitor"] or default_monitor(parts.val_loader is not None), ck["mode"],
         last=ck["last"], best=ck["best"], every=ck["every"], keep_last=ck["keep_last"],
+        last_every_s=ck["last_every_s"], last_every=ck["last_every"],
         extra={"config": dict(cfg),
                "data": {"classes": parts.classes, "preprocessing": parts.preprocessing,
                         "input_shape": _input_shape(parts.train_loader.dataset),
                         "loss_weights": loss_weights(parts.loss_fn)}})
+
+
+def _saved_part(live: dict, state: dict) -> dict:
+    """``live`` without the callbacks the checkpoint has no state of: one added on resume (a
+    logger: ``logging`` may change) starts fresh, as :meth:`Trainer.load_state_dict` does."""
+    saved = state["trainer"]["callbacks"]
+    callbacks = {k: v for k, v in live["trainer"]["callbacks"].items() if k in saved}
+    return {**live, "trainer": {**live["trainer"], "callbacks": callbacks}}
+
+
+def _end_loggers(loggers: list, target: Path, summary: dict) -> None:
+    """Tell the loggers the run's files are final (MLflow then stores them as artifacts)."""
+    for logger in loggers:
+        if isinstance(logger, Logger):
+            logger.on_run_end(target, summary)
 
 
 def _input_shape(dataset) -> list | None:
@@ -212,12 +235,20 @@ def _metrics_logger(cfg: Config, parts: RunParts, target: Path) -> MetricsLogger
     return MetricsLogger(target, columns, cfg["train"]["log_every"])
 
 
-def _progress(cfg: Config, quiet: bool, echo):
-    from .progress import PlainProgress, RichProgress
+def _progress(cfg: Config, parts: RunParts, saver: CheckpointSaver, quiet: bool, echo):
+    """The live display on a terminal, else plain lines: one per epoch, and one every
+    ``train.log_every`` steps when that is set below the steps of an epoch (the default, 50,
+    is more than a small run's epoch has, so such runs print epochs only)."""
+    from .progress import PlainProgress, RichProgress, RunHeader
 
+    steps = -(-len(parts.train_loader) // cfg["train"]["accumulate_grad_batches"])  # ceil
+    header = RunHeader(cfg["name"], str(cfg.path) if cfg.path else None, str(parts.device),
+                       sum(p.numel() for p in parts.model.parameters()))
     if not quiet and sys.stdout.isatty():
-        return RichProgress()
-    return PlainProgress(cfg["name"], echo)
+        return RichProgress(header=header, monitor=saver.monitor, mode=saver.mode)
+    log_every = cfg["train"]["log_every"]
+    return PlainProgress(cfg["name"], echo, header=header, monitor=saver.monitor,
+                         mode=saver.mode, log_every=log_every if log_every < steps else None)
 
 
 def _summary(trainer: Trainer, saver: CheckpointSaver, cfg: Config, target: Path,
@@ -243,37 +274,19 @@ def _write_summary(target: Path, summary: dict) -> None:
                                    json.dumps(summary, indent=2, default=str).encode())
 
 
-def _finish(target: Path, summary: dict) -> None:
-    """Write the final ``summary.json``, then the plots. On a full disk even that can fail: the
-    file then still says ``running`` with the ``pid`` of a process that is gone, which readers
-    take as a run that died (see :func:`trainctl.training.run_dir.run_status`)."""
+def _finish(target: Path, summary: dict, plot_format: str = "png") -> None:
+    """Write the final ``summary.json``, then the plots (in ``plot_format``, the config's
+    ``plots.format``), then ``report.html``. On a full disk even that can fail: the file then
+    still says ``running`` with the ``pid`` of a process that is gone, which readers take as a
+    run that died (see :func:`trainctl.training.run_dir.run_status`)."""
     try:
         _write_summary(target, summary)
         rows = read_metrics(target / "metrics.jsonl")
         if rows:
             from .plots import plot_run
 
-            plot_run(target, rows)
+            plot_run(target, rows, fmt=plot_format, summary=summary)
+        write_html_report(target, summary)
     except OSError:
         if summary["status"] != "failed":
             raise
-
-
-def report(summary: dict, parts: RunParts, echo) -> None:
-    """The closing lines of a run: status, final metrics, best checkpoint, run directory."""
-    shown = "  ".join(f"{k} {v:.4g}" for k, v in summary["final"].items()
-                      if isinstance(v, float) and "/" in k)
-    why = f" ({summary['stop_reason']})" if summary["stop_reason"] else ""
-    echo(f"{summary['status']}{why}: {summary['epochs']} epochs, {summary['steps']} steps, "
-         f"{summary['time_s']:.1f}s")
-    if shown:
-        echo(f"final: {shown}")
-    if summary["best_value"] is not None:
-        echo(f"best: {summary['best_value']:.6g} at epoch {summary['best_epoch']} -> "
-             f"{Path(summary['run_dir']) / 'checkpoints' / 'best.safetensors'}")
-    model = parts.model
-    if sum(p.numel() for p in model.parameters()) <= 16:  # tiny models: show what was learned
-        for name, param in model.named_parameters():
-            values = [round(v, 4) for v in param.detach().reshape(-1).tolist()]
-            echo(f"learned {name}: {values}")
-    echo(f"run directory: {summary['run_dir']}")
