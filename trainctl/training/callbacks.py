@@ -72,26 +72,48 @@ class Callback:
     def on_fit_end(self, trainer) -> None: ...
 
 
-class MetricsLogger(Callback):
-    """Writes ``metrics.jsonl`` and ``metrics.csv``: a row every ``log_every`` steps (kind
-    ``step``) and one per epoch (kind ``epoch``), with epoch, step, LR per group, losses, metrics
-    and wall time."""
+class StepLossWindow(Callback):
+    """Base of the callbacks that log a row every ``log_every`` optimizer steps: it averages the
+    finite batch losses since the previous row (:meth:`take_step_loss`). The window is part of
+    the callback's state, so a resumed run logs the same rows as one that never stopped."""
 
-    def __init__(self, run_dir: Path, columns: list[str], log_every: int):
-        self.jsonl = Path(run_dir) / "metrics.jsonl"
-        self.csv = Path(run_dir) / "metrics.csv"
-        self.columns = ["kind", "epoch", "step", "time", *columns]
+    def __init__(self, log_every: int):
         self.log_every = log_every
         self.window_loss = 0.0
         self.window_count = 0
 
     def state_dict(self) -> dict:
-        # The losses since the last step row: a resumed run logs the same rows as one that
-        # never stopped.
         return {"window_loss": self.window_loss, "window_count": self.window_count}
 
     def load_state_dict(self, state: dict) -> None:
-        self.window_loss, self.window_count = state["window_loss"], state["window_count"]
+        self.window_loss = state.get("window_loss", 0.0)
+        self.window_count = state.get("window_count", 0)
+
+    def on_batch_end(self, trainer, loss, batch_size):
+        if math.isfinite(loss):
+            self.window_loss += loss
+            self.window_count += 1
+
+    def take_step_loss(self, trainer) -> float | None:
+        """The mean loss of the window when a row is due at this step (and empty the window),
+        else None."""
+        if trainer.global_step % self.log_every or not self.window_count:
+            return None
+        mean = self.window_loss / self.window_count
+        self.window_loss, self.window_count = 0.0, 0
+        return mean
+
+
+class MetricsLogger(StepLossWindow):
+    """Writes ``metrics.jsonl`` and ``metrics.csv``: a row every ``log_every`` steps (kind
+    ``step``) and one per epoch (kind ``epoch``), with epoch, step, LR per group, losses, metrics
+    and wall time."""
+
+    def __init__(self, run_dir: Path, columns: list[str], log_every: int):
+        super().__init__(log_every)
+        self.jsonl = Path(run_dir) / "metrics.jsonl"
+        self.csv = Path(run_dir) / "metrics.csv"
+        self.columns = ["kind", "epoch", "step", "time", *columns]
 
     def on_fit_start(self, trainer):
         # On resume, drop whatever was logged after the checkpoint we continue from.
@@ -113,19 +135,13 @@ class MetricsLogger(Callback):
             csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore").writerow(
                 {k: "" if v is None else v for k, v in row.items()})
 
-    def on_batch_end(self, trainer, loss, batch_size):
-        if math.isfinite(loss):
-            self.window_loss += loss
-            self.window_count += 1
-
     def on_step_end(self, trainer):
-        if trainer.global_step % self.log_every == 0 and self.window_count:
+        loss = self.take_step_loss(trainer)
+        if loss is not None:
             row = {"kind": "step", "epoch": trainer.epoch, "step": trainer.global_step,
-                   "time": round(trainer.elapsed(), 4),
-                   "train/loss": self.window_loss / self.window_count}
+                   "time": round(trainer.elapsed(), 4), "train/loss": loss}
             row.update(trainer.lr_columns())
             self.write(row)
-            self.window_loss, self.window_count = 0.0, 0
 
     def on_epoch_end(self, trainer, metrics):
         row = {"kind": "epoch", "epoch": trainer.epoch, "step": trainer.global_step,

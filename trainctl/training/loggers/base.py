@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 from pathlib import Path
 
 from ...config.build import build_component
 from ...core.errors import ConfigError
-from ..callbacks import Callback
+from ..callbacks import StepLossWindow
 
 # Names `logging` accepts for the CSV/JSONL log every run writes anyway.
 BUILT_IN = ("csv",)
@@ -74,7 +73,7 @@ def numbers(values: dict) -> dict:
             if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-class Logger(Callback):
+class Logger(StepLossWindow):
     """Base of the loggers. Subclasses implement :meth:`log_step` and :meth:`log_epoch` (and
     whatever else their tool keeps); this class computes the rows.
 
@@ -84,13 +83,11 @@ class Logger(Callback):
     """
 
     def __init__(self, log_every: int = 50):
-        self.log_every = log_every
+        super().__init__(log_every)
         self.run_dir: Path | None = None
         self.config: dict = {}
         self.config_yaml = ""
         self.runs_root: Path | None = None
-        self.window_loss = 0.0
-        self.window_count = 0
 
     def bind(self, run_dir, config: dict, config_yaml: str = "", log_every: int | None = None,
              runs_root=None) -> Logger:
@@ -101,15 +98,6 @@ class Logger(Callback):
         self.log_every = log_every or self.log_every
         self.runs_root = Path(runs_root) if runs_root is not None else None
         return self
-
-    def state_dict(self) -> dict:
-        # The losses since the last step row, as in MetricsLogger: a resumed run sends the
-        # same rows as one that never stopped.
-        return {"window_loss": self.window_loss, "window_count": self.window_count}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.window_loss = state.get("window_loss", 0.0)
-        self.window_count = state.get("window_count", 0)
 
     def log_step(self, step: int, values: dict) -> None:
         """``train/loss`` (mean over the steps since the previous row) and ``lr``/``lr/i``."""
@@ -123,16 +111,10 @@ class Logger(Callback):
     def close(self) -> None:
         """Flush and release what the logger holds open (a run calls it in any case)."""
 
-    def on_batch_end(self, trainer, loss, batch_size):
-        if math.isfinite(loss):
-            self.window_loss += loss
-            self.window_count += 1
-
     def on_step_end(self, trainer):
-        if trainer.global_step % self.log_every == 0 and self.window_count:
-            values = {"train/loss": self.window_loss / self.window_count, **trainer.lr_columns()}
-            self.window_loss, self.window_count = 0.0, 0
-            self.log_step(trainer.global_step, values)
+        loss = self.take_step_loss(trainer)
+        if loss is not None:
+            self.log_step(trainer.global_step, {"train/loss": loss, **trainer.lr_columns()})
 
     def on_epoch_end(self, trainer, metrics):
         self.log_epoch(trainer, {**numbers(metrics), "epoch": float(trainer.epoch)})
