@@ -14,15 +14,8 @@ from trainctl.config import resolve
 from trainctl.config.loader import safe_load
 from trainctl.training import train
 from trainctl.training.callbacks import is_better
-from trainctl.training.progress import (
-    EpochTable,
-    PlainProgress,
-    RichProgress,
-    RunHeader,
-    abbreviate,
-    labels,
-    number,
-)
+from trainctl.training.display_text import RunHeader, abbreviate, labels, number
+from trainctl.training.progress import EpochTable, PlainProgress, RichProgress
 from trainctl.training.report import report
 from trainctl.training.setup import build_run, trainer_arguments
 from trainctl.training.trainer import Trainer

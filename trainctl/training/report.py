@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from .progress import grouped, number
+from .display_text import grouped, number
 
 
 def report(summary: dict, parts, echo, width: int | None = None) -> None:

@@ -239,7 +239,8 @@ def _progress(cfg: Config, parts: RunParts, saver: CheckpointSaver, quiet: bool,
     """The live display on a terminal, else plain lines: one per epoch, and one every
     ``train.log_every`` steps when that is set below the steps of an epoch (the default, 50,
     is more than a small run's epoch has, so such runs print epochs only)."""
-    from .progress import PlainProgress, RichProgress, RunHeader
+    from .display_text import RunHeader
+    from .progress import PlainProgress, RichProgress
 
     steps = -(-len(parts.train_loader) // cfg["train"]["accumulate_grad_batches"])  # ceil
     header = RunHeader(cfg["name"], str(cfg.path) if cfg.path else None, str(parts.device),
