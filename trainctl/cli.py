@@ -1,4 +1,4 @@
-"""The ``trainctl`` command line: train, eval, predict, plot-lr, check, list, runs.
+"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, check, list, runs. runs.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
@@ -268,6 +268,39 @@ def plot_lr(targets, epochs, steps_per_epoch, out, fmt, log_scale, runs_root, tr
 
     return run_plot_lr(targets, epochs, steps_per_epoch, out, log_scale, runs_root,
                        trust_code, fmt=fmt)
+
+
+@cli.command(name="lr-find")
+@click.argument("config", type=click.Path(dir_okay=False))
+@_set_option
+@click.option("--min", "min_lr", type=float, default=1e-7, show_default=True,
+              help="LR of the first step.")
+@click.option("--max", "max_lr", type=float, default=10.0, show_default=True,
+              help="LR of the last step.")
+@click.option("--steps", type=int, default=100, show_default=True,
+              help="Optimizer steps (the test stops earlier when the loss diverges).")
+@click.option("--mode", type=click.Choice(["exp", "linear"]), default="exp", show_default=True,
+              help="How the LR grows from --min to --max.")
+@click.option("--apply", is_flag=True, help="Write the suggestion into a new config file next "
+              "to CONFIG (<stem>.lr-<value>.yaml, with CONFIG as its base:).")
+@click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Results go to <runs-root>/<name>/lr-find-<timestamp>/.")
+@_trust_option
+def lr_find(config, overrides, min_lr, max_lr, steps, mode, apply, runs_root, trust_code):
+    """Find a learning rate: the LR range test. Trains from CONFIG's initial weights while the
+    LR grows from --min to --max, stops when the loss diverges, and suggests the LR of the
+    steepest descent of the smoothed loss (and the "min loss / 10" rule). Param groups keep
+    their LR ratios. Writes lr_find.json and lr-find.png; no checkpoint, no run directory.
+
+    \b
+    Examples:
+      trainctl lr-find configs/spirals_mlp.yaml
+      trainctl lr-find configs/spirals_mlp.yaml --min 1e-5 --max 1 --steps 60 --apply
+    """
+    from .commands.lr_find import run_lr_find
+
+    return run_lr_find(config, overrides, min_lr, max_lr, steps, mode, apply, runs_root,
+                       trust_code)
 
 
 # What the machine, not trainctl, refused: a full disk, a file-size limit, a read-only or

@@ -10,6 +10,7 @@ Example:
 from .callbacks import Callback, CheckpointSaver, EarlyStopping, MetricsLogger
 from .check import CheckReport, check
 from .evaluate import evaluate
+from .lr_find import lr_find
 from .lr_plot import plot_lr
 from .metrics import FunctionMetric, Metric
 from .predict import predict
@@ -23,4 +24,5 @@ __all__ = [
     "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
     "build_run", "check", "evaluate", "plot_lr", "predict", "train", "trainer_arguments",
     "runs_diff", "runs_table",
+    "lr_find",
 ]
