@@ -1,4 +1,4 @@
-"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, check, list, runs. runs.
+"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, check, list, runs.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
