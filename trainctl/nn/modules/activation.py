@@ -101,18 +101,23 @@ class CELU(ELU):
         return F.celu(input, self.alpha)
 
 
-class SELU(Module):
-    """Scaled ELU with the self-normalising constants."""
+class _TakesInplace(Module):
+    """Base of the activations whose PyTorch constructor takes ``inplace``: accepted and shown in
+    the repr, so PyTorch code ports unchanged (trainctl always returns a new tensor)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input)
-
     def extra_repr(self) -> str:
         return _inplace(self.inplace)
+
+
+class SELU(_TakesInplace):
+    """Scaled ELU with the self-normalising constants."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input)
 
 
 class GELU(Module):
@@ -129,14 +134,14 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(SELU):
+class SiLU(_TakesInplace):
     """``x * sigmoid(x)``."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input)
 
 
-class Mish(SELU):
+class Mish(_TakesInplace):
     """``x * tanh(softplus(x))``."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -151,26 +156,36 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """``tanh(x)``, elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
         return tanh(input)
 
 
 class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed stably."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
-class Hardsigmoid(SELU):
+class Hardsigmoid(_TakesInplace):
+    """``clamp(x / 6 + 1 / 2, 0, 1)``: a piecewise-linear sigmoid."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input)
 
 
-class Hardswish(SELU):
+class Hardswish(_TakesInplace):
+    """``x * hardsigmoid(x)``: a piecewise-linear SiLU."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input)
 
 
 class Softsign(Module):
+    """``x / (1 + |x|)``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
@@ -217,5 +232,7 @@ class LogSoftmax(Softmax):
 
 
 class Softmin(Softmax):
+    """``softmax(-x, dim)``: weights that favour the smallest values."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
