@@ -143,11 +143,9 @@ def _prediction_path(path) -> Path:
     return path
 
 
-def _split_loader(parts, cfg, split: str | None):
+def _split_loader(parts, cfg, split: str):
     from ..data import DataLoader
 
-    if split is None:
-        split = "test" if parts.test_loader is not None else "val"
     loader = {"train": parts.train_loader, "val": parts.val_loader,
               "test": parts.test_loader}[split]
     if loader is None:

@@ -176,9 +176,7 @@ def _resume_config(state: dict, ckpt_path: Path, config, overrides, trust_code: 
         raise ConfigError(
             f"cannot change {', '.join(refused)} when resuming {ckpt_path}: the checkpoint was "
             "made with the old value. Start a new run without --resume to use it")
-    if config is None or not allowed:
-        return (requested if allowed else saved), allowed
-    return requested, allowed
+    return (requested if allowed else saved), allowed
 
 
 def _stopped_at_once(saver: CheckpointSaver) -> str:
