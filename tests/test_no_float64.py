@@ -24,7 +24,7 @@ def dtypes_seen(monkeypatch):
 
     def note(where, op, value):
         if isinstance(value, tc.Tensor):
-            value = value.data
+            value = value.array
         if isinstance(value, (numpy.ndarray, numpy.generic)):
             seen.append((where, op, value.dtype))
 
@@ -68,12 +68,12 @@ def _assert_float32(seen, model, opt):
     floats = {dt for _, _, dt in seen if dt.kind == "f"}
     assert floats == {numpy.dtype(numpy.float32)}, floats
     for name, p in model.named_parameters():
-        assert p.data.dtype == numpy.float32, name
-        assert p.grad.data.dtype == numpy.float32, name
+        assert p.array.dtype == numpy.float32, name
+        assert p.grad.array.dtype == numpy.float32, name
     for state in opt.state.values():
         for key, value in state.items():
             if isinstance(value, tc.Tensor):
-                assert value.data.dtype == numpy.float32, key
+                assert value.array.dtype == numpy.float32, key
 
 
 def test_mlp_cross_entropy_sgd_momentum_step_stays_float32(dtypes_seen):

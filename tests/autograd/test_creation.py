@@ -95,14 +95,14 @@ def test_from_numpy_and_as_tensor_share_memory():
     a[0] = 5.0
     assert t.tolist() == [5.0, 0.0, 0.0] and t.dtype == tc.float64
     s = tc.as_tensor(a)
-    s.data[1] = 2.0
+    s.array[1] = 2.0
     assert a[1] == 2.0
     x = tc.ones(2)
     assert tc.as_tensor(x) is x
     assert tc.as_tensor(x, dtype=tc.float64).dtype == tc.float64
     assert tc.as_tensor([1, 2]).dtype == tc.int64
     c = tc.tensor(a)
-    c.data[2] = 9.0
+    c.array[2] = 9.0
     assert a[2] == 0.0  # tc.tensor copies
     with pytest.raises(TypeError, match="numpy.ndarray"):
         tc.from_numpy([1, 2])

@@ -97,7 +97,7 @@ def test_create_graph_is_refused_clearly():
 def test_two_leaves_sharing_one_gradient_array_do_not_alias():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()  # Add hands the same array to both
-    a.grad.data += 10
+    a.grad.array += 10
     assert b.grad.tolist() == [1.0, 1.0]
     a.grad.mul_(0)
     assert b.grad.tolist() == [1.0, 1.0]
@@ -170,7 +170,7 @@ def test_autograd_grad_wrt_intermediate_and_with_grad_outputs():
 def test_autograd_grad_results_are_writeable_and_distinct():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     ga, gb = tc.autograd.grad((a + b).sum(), [a, b])
-    ga.data += 1
+    ga.array += 1
     assert gb.tolist() == [1.0, 1.0]
 
 
@@ -241,7 +241,7 @@ def test_detach_cuts_the_graph_and_shares_data():
     d = (x * 2).detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
     y = x.detach()
-    y.data[0] = 7.0
+    y.array[0] = 7.0
     assert x.tolist()[0] == 7.0
     out = (x * (x * 2).detach()).sum()
     out.backward()

@@ -22,7 +22,7 @@ def test_backward_frees_saved_activations_while_the_loss_is_still_alive():
     loss = nn.functional.cross_entropy(model(x), y)
     last_linear = loss.grad_fn.inputs[0].grad_fn
     activation, weight = last_linear.saved  # the ReLU output and the (live) parameter
-    assert isinstance(activation, numpy.ndarray) and weight is model[4].weight.data
+    assert isinstance(activation, numpy.ndarray) and weight is model[4].weight.array
     ref = weakref.ref(activation)
     del activation, weight
     loss.backward()

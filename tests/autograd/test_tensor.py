@@ -62,12 +62,12 @@ def test_numpy_shares_memory_and_refuses_grad():
 def test_clone_copies_and_stays_in_graph():
     x = tc.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    assert c.grad_fn is not None and c.data is not x.data
+    assert c.grad_fn is not None and c.array is not x.array
     c.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
     y = tc.tensor([1.0])
     z = y.clone()
-    z.data[0] = 9.0
+    z.array[0] = 9.0
     assert y.item() == 1.0
 
 
@@ -98,7 +98,7 @@ def test_to_and_type():
     x = tc.tensor([1.0, 2.0])
     assert x.to(tc.float32) is x and x.to("cpu") is x and x.cpu() is x
     copied = x.to(tc.float32, copy=True)
-    assert copied is not x and copied.data is not x.data and copied.tolist() == x.tolist()
+    assert copied is not x and copied.array is not x.array and copied.tolist() == x.tolist()
     assert x.to(tc.float64).dtype == tc.float64
     assert x.to("cpu", tc.int64).dtype == tc.int64
     assert x.to(dtype=tc.float16).dtype == tc.float16
@@ -147,7 +147,7 @@ def test_in_place_arithmetic():
 
 def test_in_place_fill_zero_copy_clamp():
     x = tc.tensor([[1.0, -2.0], [3.0, -4.0]])
-    data = x.data
+    data = x.array
     x.clamp_(-1.0, 2.0)
     assert x.tolist() == [[1.0, -1.0], [2.0, -1.0]]
     x.clamp_(min=0.0)
@@ -160,7 +160,7 @@ def test_in_place_fill_zero_copy_clamp():
     assert x.tolist() == [[1.0, 2.0], [1.0, 2.0]] and x.dtype == tc.float32
     x.copy_(numpy.ones((2, 2)))
     assert x.tolist() == [[1.0, 1.0], [1.0, 1.0]]
-    assert x.data is data  # every update was in place
+    assert x.array is data  # every update was in place
     x.masked_fill_(tc.tensor([[True, False], [False, True]]), -5.0)
     assert x.tolist() == [[-5.0, 1.0], [1.0, -5.0]]
 

@@ -134,7 +134,7 @@ def fake_cupy(monkeypatch):
 
 def test_fake_cuda_tensors_report_their_device(fake_cupy):
     x = tc.ones(2, device="cuda")
-    assert isinstance(x.data, FakeGPUArray)
+    assert isinstance(x.array, FakeGPUArray)
     assert x.device == tc.device("cuda:0") and x.is_cuda
     assert "device='cuda:0'" in repr(x)
     assert x.type() == "trainctl.cuda.FloatTensor"
@@ -149,7 +149,7 @@ def test_moving_between_devices_round_trips(fake_cupy):
     assert g.to("cuda:0") is g
     assert g.to("cuda:1").device == "cuda:1"
     back = g.cpu()
-    assert back.device == "cpu" and type(back.data) is numpy.ndarray
+    assert back.device == "cpu" and type(back.array) is numpy.ndarray
     assert x.cuda(1).device == "cuda:1"
 
 

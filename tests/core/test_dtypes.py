@@ -93,7 +93,7 @@ def test_float32_stays_float32_through_a_training_step():
         with tc.no_grad():
             w -= 0.1 * w.grad
             b.sub_(b.grad * numpy.float64(0.1))
-    assert w.dtype == tc.float32 and w.data.dtype == numpy.float32
+    assert w.dtype == tc.float32 and w.array.dtype == numpy.float32
     assert b.dtype == tc.float32
 
 

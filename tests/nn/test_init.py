@@ -41,9 +41,9 @@ def test_uniform_normal_constant_eye():
 
 def test_init_works_on_parameters_and_keeps_identity():
     p = tc.nn.Parameter(tc.zeros(3, 4))
-    data = p.data
+    data = p.array
     out = init.kaiming_normal_(p)
-    assert out is p and p.data is data and p.requires_grad and p.grad_fn is None
+    assert out is p and p.array is data and p.requires_grad and p.grad_fn is None
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])

@@ -150,7 +150,7 @@ def test_to_goes_through_an_overridden_apply():
             self.extra = tc.zeros(2)  # a plain attribute: neither parameter nor buffer
 
         def _apply(self, fn, floating_only=False):
-            self.extra.data = fn(self.extra.data)
+            self.extra.array = fn(self.extra.array)
             return super()._apply(fn, floating_only)
 
     m = Holder().double()
@@ -202,7 +202,7 @@ def test_state_dict_order_values_and_persistence():
                         "tied.weight", "tied.bias"]  # torch lists shared modules under each name
     assert isinstance(sd, OrderedDict)
     assert not sd["a.scale"].requires_grad and type(sd["a.scale"]) is tc.Tensor
-    assert sd["a.fc.weight"].data is net.a.fc.weight.data  # detached, memory shared
+    assert sd["a.fc.weight"].array is net.a.fc.weight.array  # detached, memory shared
     assert isinstance(net.state_dict(keep_vars=True)["a.scale"], nn.Parameter)
     assert list(net.a.state_dict(prefix="p.")) == ["p.scale", "p.running", "p.fc.weight",
                                                   "p.fc.bias"]
@@ -249,7 +249,7 @@ def test_load_state_dict_assign_replaces_tensors():
     src, dst = nn.Linear(2, 2), nn.Linear(2, 2)
     dst.load_state_dict(src.state_dict(), assign=True)
     assert isinstance(dst.weight, nn.Parameter) and dst.weight.requires_grad
-    assert dst.weight.data is src.weight.data
+    assert dst.weight.array is src.weight.array
 
 
 def test_deepcopy_gives_independent_parameters():

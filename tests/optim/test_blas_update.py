@@ -60,4 +60,4 @@ def test_sgd_on_a_big_parameter_takes_the_blas_path_and_matches_pytorchs_rule():
             buf = g.copy() if buf is None or not momentum else momentum * buf + g
             ref = ref - numpy.float32(0.1) * (buf if momentum else g)
         numpy.testing.assert_allclose(w.detach().numpy(), ref, rtol=1e-6, atol=1e-6)
-        assert w.data.dtype == numpy.float32
+        assert w.array.dtype == numpy.float32

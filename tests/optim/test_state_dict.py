@@ -131,7 +131,7 @@ def test_load_state_dict_copies_casts_and_accepts_string_indices():
     assert buf.dtype == tc.float32 and buf.tolist() == [1.0, 2.0, 3.0]
     assert opt2.param_groups[0]["lr"] == 0.1 and opt2.param_groups[0]["momentum"] == 0.9
     assert opt2.param_groups[0]["params"][0] is w2
-    sd["state"]["0"]["momentum_buffer"].data[:] = 7  # no aliasing with the loaded dict
+    sd["state"]["0"]["momentum_buffer"].array[:] = 7  # no aliasing with the loaded dict
     assert buf.tolist() == [1.0, 2.0, 3.0]
 
 

@@ -94,7 +94,7 @@ def test_non_finite_weights_are_never_saved(tmp_path, write_config):
     trainer = Trainer(**trainer_arguments(cfg, parts, [saver]))
     trainer.fit()
     good = (tmp_path / "checkpoints" / "last.safetensors").read_bytes()
-    parts.model[0].weight.data[0, 0] = numpy.inf
+    parts.model[0].weight.array[0, 0] = numpy.inf
     with pytest.raises(NonFiniteWeights, match=r"weights became non-finite \(0.weight\) at "
                                                r"epoch 1, step 6; last.safetensors was not "
                                                r"written and the newest good checkpoint is"):

@@ -56,7 +56,7 @@ def _apply_hooks(hooks, grad, exposed):
     for hook in hooks:
         result = hook(Tensor._wrap(grad))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else result
+            grad = result.array if isinstance(result, Tensor) else result
             exposed.add(id(grad))
     return grad
 
@@ -104,7 +104,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
                 continue
             if type(g) is not ndarray and isinstance(g, generic):
                 g = numpy.asarray(g)
-            data = x.data
+            data = x.array
             if g.shape != data.shape:
                 g = sum_to(g, data.shape)
             if g.dtype is not data.dtype and g.dtype != data.dtype:
@@ -135,7 +135,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
         if leaf.grad is None:
             leaf.grad = Tensor._wrap(_own(g, exposed))
         else:
-            leaf.grad.data += g
+            leaf.grad.array += g
     return None
 
 
@@ -149,7 +149,7 @@ def _observe(node, grad, captured, exposed):
     elif node.retain is not None:
         out = node.retain()
         if out is not None:
-            out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
+            out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.array + grad)
     return grad
 
 
@@ -226,7 +226,7 @@ def _root_grads(roots, gradients, hint: str) -> list:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        data = root.data
+        data = root.array
         if gradient is None:
             if data.size != 1:
                 raise RuntimeError(
@@ -235,7 +235,7 @@ def _root_grads(roots, gradients, hint: str) -> list:
                 )
             grads.append(_ones_like(data))
         else:
-            grad = gradient.data if isinstance(gradient, Tensor) else gradient
+            grad = gradient.array if isinstance(gradient, Tensor) else gradient
             grads.append(_as_grad_array(grad, data))
     return grads
 

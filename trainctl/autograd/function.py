@@ -100,7 +100,7 @@ class Function:
         record = STATE.enabled
         for x in inputs:
             if isinstance(x, Tensor):
-                datas.append(x.data)
+                datas.append(x.array)
                 needs.append(record and x._requires_grad)
             else:
                 datas.append(x)
@@ -112,7 +112,7 @@ class Function:
         if type(out) is not numpy.ndarray and isinstance(out, _generic):
             out = numpy.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays
         result = _new_tensor(Tensor)  # Tensor._wrap(out), inlined: this runs for every op
-        result.data = out
+        result.array = out
         result.grad = result.grad_fn = result._hooks = None
         result._requires_grad = False
         result._version = 0
@@ -139,8 +139,8 @@ def _saved_versions(saved, inputs, result):
     ids = set(map(id, saved))
     versions = []
     for x in inputs:
-        if isinstance(x, Tensor) and id(x.data) in ids:
+        if isinstance(x, Tensor) and id(x.array) in ids:
             versions.append((x, x._version))
-    if id(result.data) in ids:
+    if id(result.array) in ids:
         versions.append((weakref.ref(result), 0))
     return versions

@@ -29,8 +29,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if isinstance(inputs, Tensor):
         inputs = [inputs]
     inputs = [
-        Tensor._wrap(x.data.astype(numpy.float64), requires_grad=True)
-        if isinstance(x, Tensor) and x.data.dtype.kind == "f" else x
+        Tensor._wrap(x.array.astype(numpy.float64), requires_grad=True)
+        if isinstance(x, Tensor) and x.array.dtype.kind == "f" else x
         for x in inputs
     ]
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
@@ -38,10 +38,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     def outputs_of(result):
         result = result if isinstance(result, (tuple, list)) else (result,)
-        return [r for r in result if isinstance(r, Tensor) and r.data.dtype.kind == "f"]
+        return [r for r in result if isinstance(r, Tensor) and r.array.dtype.kind == "f"]
 
     outs = outputs_of(fn(*inputs))
-    vs = [rng.standard_normal(o.data.shape) for o in outs]
+    vs = [rng.standard_normal(o.array.shape) for o in outs]
     live = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
     if live:
         analytic = autograd_grad([o for o, _ in live], wrt, grad_outputs=[v for _, v in live],
@@ -51,10 +51,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     def objective():
         with no_grad():
-            return sum(float((o.data * v).sum()) for o, v in zip(outputs_of(fn(*inputs)), vs))
+            return sum(float((o.array * v).sum()) for o, v in zip(outputs_of(fn(*inputs)), vs))
 
     for k, (x, g) in enumerate(zip(wrt, analytic)):
-        flat = x.data.reshape(-1)
+        flat = x.array.reshape(-1)
         numeric = numpy.empty(flat.size)
         for i in range(flat.size):
             orig = flat[i]
@@ -64,7 +64,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             minus = objective()
             flat[i] = orig
             numeric[i] = (plus - minus) / (2 * eps)
-        got = numpy.zeros(flat.size) if g is None else numpy.asarray(g.data, numpy.float64).ravel()
+        got = numpy.zeros(flat.size) if g is None else numpy.asarray(g.array, numpy.float64).ravel()
         if not numpy.allclose(got, numeric, atol=atol, rtol=rtol):
             if not raise_exception:
                 return False

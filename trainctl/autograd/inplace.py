@@ -33,7 +33,7 @@ def _operand(other):
                 "in-place update with a tensor that requires grad is not recorded for "
                 "backward: write it out of place (a = a + b) or wrap it in tc.no_grad()"
             )
-        return other.data
+        return other.array
     if isinstance(other, numpy.generic):
         return other.item()
     return other
@@ -43,70 +43,70 @@ def add_(self: Tensor, other, alpha=1) -> Tensor:
     """In place: ``self += alpha * other``."""
     self._check_inplace("add_")
     other = _operand(other)
-    self.data += other if alpha == 1 else other * alpha
+    self.array += other if alpha == 1 else other * alpha
     return self
 
 
 def sub_(self: Tensor, other, alpha=1) -> Tensor:
     self._check_inplace("sub_")
     other = _operand(other)
-    self.data -= other if alpha == 1 else other * alpha
+    self.array -= other if alpha == 1 else other * alpha
     return self
 
 
 def mul_(self: Tensor, other) -> Tensor:
     self._check_inplace("mul_")
-    self.data *= _operand(other)
+    self.array *= _operand(other)
     return self
 
 
 def div_(self: Tensor, other) -> Tensor:
     self._check_inplace("div_")
-    self.data /= _operand(other)
+    self.array /= _operand(other)
     return self
 
 
 def zero_(self: Tensor) -> Tensor:
     self._check_inplace("zero_")
-    self.data[...] = 0
+    self.array[...] = 0
     return self
 
 
 def fill_(self: Tensor, value) -> Tensor:
     self._check_inplace("fill_")
-    self.data[...] = _operand(value)
+    self.array[...] = _operand(value)
     return self
 
 
 def copy_(self: Tensor, src) -> Tensor:
     """Copy ``src`` (broadcast to this shape, cast to this dtype and device) into self."""
     self._check_inplace("copy_")
-    src = src.data if isinstance(src, Tensor) else src
+    src = src.array if isinstance(src, Tensor) else src
     src = backend.to_device(backend.get_array_module(src).asarray(src), self.device)
-    self.data[...] = src
+    self.array[...] = src
     return self
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:
     self._check_inplace("clamp_")
-    xp = backend.get_array_module(self.data)
-    xp.clip(self.data, _operand(min), _operand(max), out=self.data)
+    xp = backend.get_array_module(self.array)
+    xp.clip(self.array, _operand(min), _operand(max), out=self.array)
     return self
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with samples from U(a, b) drawn from trainctl's seeded generator."""
     self._check_inplace("uniform_")
-    sample = generator_for(generator).uniform(a, b, self.data.shape)
-    self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
+    sample = generator_for(generator).uniform(a, b, self.array.shape)
+    self.array[...] = backend.to_device(sample.astype(self.array.dtype), self.device)
     return self
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with samples from N(mean, std**2) drawn from trainctl's seeded generator."""
     self._check_inplace("normal_")
-    sample = generator_for(generator).normal(mean, std, self.data.shape)
-    self.data[...] = backend.to_device(sample.astype(self.data.dtype), self.device)
+    sample = generator_for(generator).normal(mean, std, self.array.shape)
+    self.array[...] = backend.to_device(sample.astype(self.array.dtype), self.device)
     return self
 
 
@@ -121,19 +121,19 @@ def setitem(self: Tensor, key, value) -> None:
         )
     self._check_inplace("__setitem__")
     if isinstance(key, Tensor):
-        key = key.data
+        key = key.array
     elif isinstance(key, tuple):
-        key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
-    self.data[key] = _operand(value)
+        key = tuple(k.array if isinstance(k, Tensor) else k for k in key)
+    self.array[key] = _operand(value)
 
 
 def masked_fill_(self: Tensor, mask, value) -> Tensor:
     """In place: set ``value`` where ``mask`` is true."""
     self._check_inplace("masked_fill_")
-    m = mask.data if isinstance(mask, Tensor) else mask
-    xp = backend.get_array_module(self.data)
-    xp.copyto(self.data, xp.asarray(value.item() if isinstance(value, Tensor) else value,
-                                    dtype=self.data.dtype), where=m)
+    m = mask.array if isinstance(mask, Tensor) else mask
+    xp = backend.get_array_module(self.array)
+    xp.copyto(self.array, xp.asarray(value.item() if isinstance(value, Tensor) else value,
+                                    dtype=self.array.dtype), where=m)
     return self
 
 

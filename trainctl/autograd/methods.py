@@ -224,8 +224,8 @@ _METHODS = {
     "expand_as": sh.expand_as, "broadcast_to": sh.broadcast_to, "repeat": sh.repeat,
     "tile": sh.tile, "flip": sh.flip, "split": sh.split, "chunk": sh.chunk,
     "unbind": sh.unbind, "narrow": sh.narrow,
-    "view_as": lambda self, other: sh.reshape(self, other.data.shape),
-    "reshape_as": lambda self, other: sh.reshape(self, other.data.shape),
+    "view_as": lambda self, other: sh.reshape(self, other.array.shape),
+    "reshape_as": lambda self, other: sh.reshape(self, other.array.shape),
     "contiguous": lambda self, memory_format=None: self,
     # indexing
     "gather": ix.gather, "index_select": ix.index_select, "masked_fill": ix.masked_fill,
@@ -246,7 +246,7 @@ _METHODS = {
     "backward": backward,
     # conversion
     "clone": clone, "to": to, "cpu": cpu, "cuda": cuda, "type": type_,
-    "type_as": lambda self, other: pr.cast(self, other.data.dtype),
+    "type_as": lambda self, other: pr.cast(self, other.array.dtype),
     "float": _caster("float32"), "double": _caster("float64"), "half": _caster("float16"),
     "long": _caster("int64"), "int": _caster("int32"), "short": _caster("int16"),
     "bool": _caster("bool"), "byte": _caster("uint8"),

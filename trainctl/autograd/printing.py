@@ -68,7 +68,7 @@ def _float_format(finite):
 def tensor_repr(t) -> str:
     from .layout import add_suffixes, body, summarised
 
-    data = t.data if isinstance(t.data, numpy.ndarray) else t.data.get()
+    data = t.array if isinstance(t.array, numpy.ndarray) else t.array.get()
     summarize = data.size > _OPTIONS["threshold"]
     # As in PyTorch, the number format (fixed or scientific, width) comes from the printed values.
     shown = summarised(data, _OPTIONS["edgeitems"]) if summarize else data

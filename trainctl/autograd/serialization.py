@@ -46,7 +46,7 @@ def _json():
 def _encode(obj, path: str, tensors: dict):
     """JSON-able structure of ``obj``; tensors go into ``tensors`` under their dotted path."""
     if isinstance(obj, (Tensor, numpy.ndarray)) or type(obj).__module__.startswith("cupy"):
-        data = obj.data if isinstance(obj, Tensor) else obj
+        data = obj.array if isinstance(obj, Tensor) else obj
         if not isinstance(data, numpy.ndarray):
             data = data.get()
         key = path or "tensor"

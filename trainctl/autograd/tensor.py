@@ -1,6 +1,7 @@
 """``Tensor``: an n-dimensional array that can record the ops applied to it for backward.
 
-A tensor wraps one array of the array module (``numpy.ndarray`` or ``cupy.ndarray``) in ``.data``.
+A tensor wraps one array of the array module (``numpy.ndarray`` or ``cupy.ndarray``) in ``.array``
+(trainctl's raw storage; ``.data`` is PyTorch's: a tensor sharing it, outside the graph).
 This file holds the state, the small accessors, the links into the graph (``detach``, hooks,
 ``retain_grad``) and how Python data becomes an array (PyTorch's dtype inference, shared by
 ``Tensor(data)`` and ``tc.tensor``). Ops and ``backward`` are attached in ``methods.py``, in-place
@@ -63,7 +64,7 @@ class Tensor:
     :mod:`trainctl.autograd` is imported, which happens before any use of this module.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "__weakref__")
+    __slots__ = ("array", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, *args, requires_grad: bool = False):
@@ -72,7 +73,7 @@ class Tensor:
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
             data = numpy.zeros(tuple(shape), dtype=dtypes.get_default_dtype().numpy)
-        self.data = data
+        self.array = data
         self.grad = None
         self.grad_fn = None
         self._version = 0
@@ -84,7 +85,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad: bool = False):
         """Wrap an array without copying or checks (the fast internal constructor)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = None
         t._requires_grad = requires_grad
@@ -100,7 +101,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and self.data.dtype.kind != "f":
+        if value and self.array.dtype.kind != "f":
             raise RuntimeError(
                 f"only tensors of floating point dtype can require gradients, got {self.dtype}"
             )
@@ -117,52 +118,75 @@ class Tensor:
         return self
 
     @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's storage, detached from the graph, as in PyTorch.
+
+        In-place changes through it are not seen by autograd (use it to initialise or update
+        weights by hand); assigning ``t.data = other`` swaps the storage in (shape may change).
+
+        Example:
+            >>> import trainctl as tc
+            >>> w = tc.zeros(3, requires_grad=True)
+            >>> w.data.fill_(0.5)
+            tensor([0.5000, 0.5000, 0.5000])
+            >>> w
+            tensor([0.5000, 0.5000, 0.5000], requires_grad=True)
+        """
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self.array = value.array
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     def size(self, dim: int | None = None):
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[dim]
+            return Size(self.array.shape)
+        return self.array.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     nelement = numel
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.from_numpy_dtype(self.data.dtype)
+        return dtypes.from_numpy_dtype(self.array.dtype)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def itemsize(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def device(self) -> backend.device:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, force: bool = False) -> numpy.ndarray:
@@ -172,28 +196,28 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
-        if backend.device_of(self.data).type != "cpu":
+        if backend.device_of(self.array).type != "cpu":
             if not force:
                 raise TypeError(
                     f"can't convert {self.device} tensor to numpy: use .cpu() first"
                 )
-            return self.data.get()
-        return self.data
+            return self.array.get()
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
-        data = self.data if isinstance(self.data, numpy.ndarray) else self.data.get()
+        data = self.array if isinstance(self.array, numpy.ndarray) else self.array.get()
         return data if dtype is None else data.astype(dtype, copy=False)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+                f"a Tensor with {self.array.size} elements cannot be converted to Scalar"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        data = self.data if isinstance(self.data, numpy.ndarray) else self.data.get()
+        data = self.array if isinstance(self.array, numpy.ndarray) else self.array.get()
         return data.tolist()
 
     def __float__(self) -> float:
@@ -203,29 +227,29 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub":
+        if self.array.dtype.kind not in "iub":
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self.data.size} values is ambiguous"
+                f"Boolean value of Tensor with {self.array.size} values is ambiguous"
             )
         return bool(self.item())
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0 or (spec and self.data.size == 1):
+        if self.array.ndim == 0 or (spec and self.array.size == 1):
             return format(self.item(), spec)
         return format(repr(self), spec)
 
@@ -249,16 +273,16 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol; use .detach().clone()"
             )
-        new = type(self)._wrap(self.data.copy(), self._requires_grad)
+        new = type(self)._wrap(self.array.copy(), self._requires_grad)
         if self.grad is not None:
-            new.grad = Tensor._wrap(self.grad.data.copy())
+            new.grad = Tensor._wrap(self.grad.array.copy())
         memo[id(self)] = new
         return new
 
     # ----------------------------------------------------------------- graph
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -327,7 +351,7 @@ def copy_data(data):
         dtype('int64')
     """
     if isinstance(data, Tensor):
-        return data.data.copy()
+        return data.array.copy()
     if type(data).__module__.startswith("cupy"):
         return data.copy()
     return infer_numpy(data)

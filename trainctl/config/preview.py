@@ -153,11 +153,11 @@ def _shape(shape) -> str:
 
 
 def _is_float(t) -> bool:
-    return t.data.dtype.kind == "f"
+    return t.array.dtype.kind == "f"
 
 
 def _dtype(t) -> str:
-    return t.data.dtype.name  # "int64", as a config writes it (not "trainctl.int64")
+    return t.array.dtype.name  # "int64", as a config writes it (not "trainctl.int64")
 
 
 def loss_problem(loss_fn, out, y) -> str | None:
@@ -220,7 +220,7 @@ def _target_rule(loss_fn, out, y):
     if isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss)):
         index_shape = out_shape[:1] + out_shape[2:]
         soft = isinstance(loss_fn, nn.CrossEntropyLoss)
-        if (y_shape == index_shape and y.data.dtype.kind in "iu") or \
+        if (y_shape == index_shape and y.array.dtype.kind in "iu") or \
                 (soft and y_shape == out_shape and _is_float(y)):
             return None
         wanted = f"int64 class indices of shape {_shape(index_shape)}"

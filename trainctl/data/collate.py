@@ -42,14 +42,14 @@ def _stack(tensors: list) -> Tensor:
         from ..autograd.ops.shape import stack
 
         return stack(tensors)
-    shapes = {t.data.shape for t in tensors}
+    shapes = {t.array.shape for t in tensors}
     if len(shapes) > 1:
         raise RuntimeError(
             f"default_collate: stack expects each tensor to be equal size, got shapes "
             f"{sorted(shapes)}"
         )
-    xp = get_array_module(tensors[0].data)
-    return Tensor._wrap(xp.stack([t.data for t in tensors]))
+    xp = get_array_module(tensors[0].array)
+    return Tensor._wrap(xp.stack([t.array for t in tensors]))
 
 
 def default_collate(batch):

@@ -111,11 +111,11 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(take(t.data, index)) for t in self.tensors)
+        return tuple(Tensor._wrap(take(t.array, index)) for t in self.tensors)
 
     def get_batch(self, indices) -> list:
         """The collated batch of ``indices``: one fancy index per tensor."""
-        return [Tensor._wrap(take(t.data, indices)) for t in self.tensors]
+        return [Tensor._wrap(take(t.array, indices)) for t in self.tensors]
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -205,8 +205,8 @@ def _merge(parts: list, order: numpy.ndarray):
     """Concatenate collated batches and put their rows back in sample order."""
     first = parts[0]
     if isinstance(first, Tensor):
-        xp = get_array_module(first.data)
-        return Tensor._wrap(take(xp.concatenate([p.data for p in parts]), order))
+        xp = get_array_module(first.array)
+        return Tensor._wrap(take(xp.concatenate([p.array for p in parts]), order))
     if isinstance(first, dict):
         return {k: _merge([p[k] for p in parts], order) for k in first}
     if isinstance(first, (list, tuple)):

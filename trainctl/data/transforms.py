@@ -36,7 +36,7 @@ __all__ = ["Compose", "ToTensor", "Normalize", "Flatten", "RandomHorizontalFlip"
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _like_input(x, array):
@@ -378,7 +378,7 @@ class Resize:
 
     def __call__(self, img):
         if isinstance(img, Tensor):
-            return Tensor._wrap(self._planes(img.data))
+            return Tensor._wrap(self._planes(img.array))
         a = numpy.asarray(img) if not hasattr(img, "ndim") else img
         if a.ndim == 2:
             return self._planes(a)

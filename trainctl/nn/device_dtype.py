@@ -30,12 +30,12 @@ def apply_to_tensors(module, fn: Callable, floating_only: bool = False):
     for sub in module.modules():
         for tensors in (sub._parameters, sub._buffers):
             for t in tensors.values():
-                if t is None or (floating_only and t.data.dtype.kind != "f"):
+                if t is None or (floating_only and t.array.dtype.kind != "f"):
                     continue
                 with no_grad():
-                    t.data = fn(t.data)
+                    t.array = fn(t.array)
                     if t.grad is not None:
-                        t.grad.data = fn(t.grad.data)
+                        t.grad.array = fn(t.grad.array)
     return module
 
 

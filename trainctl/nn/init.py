@@ -83,8 +83,8 @@ def _fill(tensor: Tensor, sample) -> Tensor:
     """Write a NumPy sample (drawn on the CPU) into ``tensor`` on its device, in its dtype."""
     with no_grad():
         tensor._version += 1
-        tensor.data[...] = backend.to_device(
-            numpy.asarray(sample).astype(tensor.data.dtype, copy=False), tensor.device
+        tensor.array[...] = backend.to_device(
+            numpy.asarray(sample).astype(tensor.array.dtype, copy=False), tensor.device
         )
     return tensor
 
@@ -120,7 +120,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     with no_grad():
         tensor._version += 1
-        tensor.data[...] = val  # no host-side array: also cheap for tensors on a GPU
+        tensor.array[...] = val  # no host-side array: also cheap for tensors on a GPU
     return tensor
 
 

@@ -30,12 +30,12 @@ class Parameter(Tensor):
         if data is None:
             array = numpy.empty(0, dtype=get_default_dtype().numpy)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         else:
             from ..autograd.creation import tensor
 
-            array = tensor(data).data
-        self.data = array
+            array = tensor(data).array
+        self.array = array
         self.grad = None
         self.grad_fn = None
         self._version = 0

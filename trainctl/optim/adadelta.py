@@ -75,12 +75,12 @@ class Adadelta(Optimizer):
         state["acc_delta"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         rho, eps = group["rho"], group["eps"]
         _bump(state["step"])
         g = _grad_for_update(p, grad, group, xp)
-        v, u = state["square_avg"].data, state["acc_delta"].data
+        v, u = state["square_avg"].array, state["acc_delta"].array
         v *= rho
         v += (1 - rho) * g * g
         std = v + eps
@@ -91,4 +91,4 @@ class Adadelta(Optimizer):
         delta *= g
         u *= rho
         u += (1 - rho) * delta * delta
-        p.data -= group["lr"] * delta
+        p.array -= group["lr"] * delta

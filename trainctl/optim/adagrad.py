@@ -70,23 +70,23 @@ class Adagrad(Optimizer):
                 self._init_group_state(p, group)
 
     def _init_group_state(self, p: Tensor, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self.state[p]
         state["step"] = _step_counter()
-        state["sum"] = Tensor._wrap(xp.full_like(p.data, group["initial_accumulator_value"]))
+        state["sum"] = Tensor._wrap(xp.full_like(p.array, group["initial_accumulator_value"]))
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self.state[p]
         if not state:
             self._init_group_state(p, group)
         step = _bump(state["step"])
         g = _grad_for_update(p, grad, group, xp)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        s = state["sum"].data
+        s = state["sum"].array
         s += g * g
         std = xp.sqrt(s)
         std += group["eps"]
         update = g * -clr
         update /= std
-        p.data += update
+        p.array += update

@@ -87,7 +87,7 @@ class Adam(Optimizer):
         state["exp_avg_sq"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = _zeros_state(p)
@@ -95,16 +95,16 @@ class Adam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         step = _bump(state["step"])
         if decoupled and wd != 0:
-            p.data *= 1 - lr * wd
+            p.array *= 1 - lr * wd
         g = _grad_for_update(p, grad, group, xp, weight_decay=not decoupled)
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp_(m, g, 1 - beta1, xp)
         v *= beta2
         v += (1 - beta2) * g * g
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"].data
+            v_max = state["max_exp_avg_sq"].array
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         denom = xp.sqrt(v)
@@ -112,4 +112,4 @@ class Adam(Optimizer):
         denom += group["eps"]
         update = m * -step_size
         update /= denom
-        p.data += update
+        p.array += update

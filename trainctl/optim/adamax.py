@@ -66,12 +66,12 @@ class Adamax(Optimizer):
         state["exp_inf"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         beta1, beta2 = group["betas"]
         step = _bump(state["step"])
         g = _grad_for_update(p, grad, group, xp)
-        m, u = state["exp_avg"].data, state["exp_inf"].data
+        m, u = state["exp_avg"].array, state["exp_inf"].array
         _lerp_(m, g, 1 - beta1, xp)
         u *= beta2
         norm = xp.abs(g)
@@ -80,4 +80,4 @@ class Adamax(Optimizer):
         clr = group["lr"] / (1 - beta1**step)
         update = m * -clr
         update /= u
-        p.data += update
+        p.array += update

@@ -101,12 +101,12 @@ class LBFGS(Optimizer):
 
     # ----------------------------------------------------------------- flat views
     def _xp(self):
-        return backend.get_array_module(self._params[0].data)
+        return backend.get_array_module(self._params[0].array)
 
     def _gather_flat_grad(self):
         xp = self._xp()
         parts = [
-            xp.zeros(p.data.size, p.data.dtype) if p.grad is None else p.grad.data.reshape(-1)
+            xp.zeros(p.array.size, p.array.dtype) if p.grad is None else p.grad.array.reshape(-1)
             for p in self._params
         ]
         return xp.concatenate(parts)
@@ -114,8 +114,8 @@ class LBFGS(Optimizer):
     def _add_grad(self, step_size, update) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += (step_size * update[offset:offset + n]).reshape(p.data.shape)
+            n = p.array.size
+            p.array += (step_size * update[offset:offset + n]).reshape(p.array.shape)
             p._version += 1
             offset += n
 
@@ -124,7 +124,7 @@ class LBFGS(Optimizer):
         loss = float(self._eval_closure(closure))
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
-            p.data[...] = saved
+            p.array[...] = saved
             p._version += 1
         return loss, flat_grad
 
@@ -201,7 +201,7 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if group["line_search_fn"] is not None:
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [p.array.copy() for p in self._params]
 
                 def obj_func(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)
@@ -240,7 +240,7 @@ class LBFGS(Optimizer):
 
 # The state keeps arrays as Tensors, so state_dict() holds Tensors as for every optimizer.
 def _unwrap(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _wrap(value):

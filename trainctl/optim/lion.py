@@ -65,17 +65,17 @@ class Lion(Optimizer):
         state["exp_avg"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         g = _grad_for_update(p, grad, group, xp, weight_decay=False)
-        m = state["exp_avg"].data
+        m = state["exp_avg"].array
         c = beta1 * m
         c += (1 - beta1) * g
         if wd != 0:
-            p.data *= 1 - lr * wd
+            p.array *= 1 - lr * wd
         xp.sign(c, out=c)
         c *= lr
-        p.data -= c
+        p.array -= c
         m *= beta2
         m += (1 - beta2) * g

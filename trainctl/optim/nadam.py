@@ -86,21 +86,21 @@ class NAdam(Optimizer):
         state["exp_avg_sq"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         decay, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
         step = _bump(state["step"])
         bias_correction2 = 1 - beta2**step
         if decoupled and wd != 0:
-            p.data *= 1 - lr * wd
+            p.array *= 1 - lr * wd
         g = _grad_for_update(p, grad, group, xp, weight_decay=not decoupled)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        mu_product = state["mu_product"].data
+        mu_product = state["mu_product"].array
         mu_product *= mu  # kept in float32, as PyTorch keeps it in a float32 tensor
         mu_product = float(mu_product)
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp_(m, g, 1 - beta1, xp)
         v *= beta2
         v += (1 - beta2) * g * g
@@ -109,7 +109,7 @@ class NAdam(Optimizer):
         denom += group["eps"]
         update = g * (-lr * (1.0 - mu) / (1.0 - mu_product))
         update /= denom
-        p.data += update
+        p.array += update
         update = m * (-lr * mu_next / (1.0 - mu_product * mu_next))
         update /= denom
-        p.data += update
+        p.array += update

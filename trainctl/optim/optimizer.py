@@ -6,7 +6,7 @@ parameter's buffers as trainctl Tensors). ``state_dict()`` replaces the tensors 
 index in the order of the groups, exactly as ``torch.optim.Optimizer.state_dict`` does, so a saved
 state can be loaded into a fresh optimizer built over other tensors of the same shapes.
 
-Update rules work on the raw arrays (``p.data``, ``p.grad.data``) of the array module that owns
+Update rules work on the raw arrays (``p.array``, ``p.grad.array``) of the array module that owns
 them (numpy or cupy), in place. Subclasses implement ``_update(p, grad, group)``; the base ``step``
 calls the closure, skips parameters without a gradient, and bumps each updated parameter's
 ``_version`` so autograd can tell that a saved tensor has changed.
@@ -190,7 +190,7 @@ class Optimizer:
                 else:
                     p.grad.grad_fn = None
                     p.grad._requires_grad = False
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
                     p.grad._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None):
@@ -203,12 +203,12 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p, p.grad.data, group)
+                self._update(p, p.grad.array, group)
                 p._version += 1
         return loss
 
     def _update(self, p: Tensor, grad, group: dict[str, Any]) -> None:
-        """Apply the update rule to ``p.data`` given its gradient array (subclasses)."""
+        """Apply the update rule to ``p.array`` given its gradient array (subclasses)."""
         raise NotImplementedError
 
     @staticmethod
@@ -316,10 +316,10 @@ def _cast(param: Tensor, value, key=None):
     """A copy of ``value`` fit for ``param``: same device, and its dtype when floating."""
     if isinstance(value, Tensor):
         if key == "step":
-            return Tensor._wrap(value.data.copy())
-        data = value.data
-        if param.data.dtype.kind == "f" and data.dtype.kind == "f":
-            data = data.astype(param.data.dtype)
+            return Tensor._wrap(value.array.copy())
+        data = value.array
+        if param.array.dtype.kind == "f" and data.dtype.kind == "f":
+            data = data.astype(param.array.dtype)
         data = backend.to_device(data, param.device)
         return Tensor._wrap(data.copy())
     if isinstance(value, dict):
@@ -332,8 +332,8 @@ def _cast(param: Tensor, value, key=None):
 # --------------------------------------------------------------------- helpers for update rules
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero buffer shaped, typed and placed like ``p``."""
-    xp = backend.get_array_module(p.data)
-    return Tensor._wrap(xp.zeros_like(p.data))
+    xp = backend.get_array_module(p.array)
+    return Tensor._wrap(xp.zeros_like(p.array))
 
 
 def _step_counter() -> Tensor:
@@ -343,8 +343,8 @@ def _step_counter() -> Tensor:
 
 def _bump(counter: Tensor) -> float:
     """Add one to a step counter in place and return its new value."""
-    counter.data += 1
-    return float(counter.data)
+    counter.array += 1
+    return float(counter.array)
 
 
 def _lerp_(start, end, weight: float, xp) -> None:
@@ -367,5 +367,5 @@ def _grad_for_update(p, grad, group: dict[str, Any], xp, weight_decay: bool = Tr
         grad = xp.negative(grad)
     wd = group.get("weight_decay", 0) if weight_decay else 0
     if wd != 0:
-        grad = grad + wd * p.data
+        grad = grad + wd * p.array
     return grad

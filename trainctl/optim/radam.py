@@ -79,15 +79,15 @@ class RAdam(Optimizer):
         state["exp_avg_sq"] = _zeros_state(p)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self._state(p)
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         decoupled = group["decoupled_weight_decay"]
         step = _bump(state["step"])
         if decoupled and wd != 0:
-            p.data *= 1 - lr * wd
+            p.array *= 1 - lr * wd
         g = _grad_for_update(p, grad, group, xp, weight_decay=not decoupled)
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp_(m, g, 1 - beta1, xp)
         v *= beta2
         v += (1 - beta2) * g * g
@@ -106,4 +106,4 @@ class RAdam(Optimizer):
             xp.divide(bias_correction2**0.5, adaptive, out=adaptive)
             update *= adaptive
             update *= rect
-        p.data -= update
+        p.array -= update

@@ -83,7 +83,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self.state[p]
         if not state:
             state["step"] = _step_counter()
@@ -95,11 +95,11 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         _bump(state["step"])
         g = _grad_for_update(p, grad, group, xp)
-        v = state["square_avg"].data
+        v = state["square_avg"].array
         v *= alpha
         v += (1 - alpha) * g * g
         if group["centered"]:
-            g_avg = state["grad_avg"].data
+            g_avg = state["grad_avg"].array
             _lerp_(g_avg, g, 1 - alpha, xp)
             avg = v - g_avg * g_avg
             xp.sqrt(avg, out=avg)
@@ -107,11 +107,11 @@ class RMSprop(Optimizer):
             avg = xp.sqrt(v)
         avg += group["eps"]
         if momentum > 0:
-            buf = state["momentum_buffer"].data
+            buf = state["momentum_buffer"].array
             buf *= momentum
             buf += g / avg
-            p.data -= group["lr"] * buf
+            p.array -= group["lr"] * buf
         else:
             update = g * -group["lr"]
             update /= avg
-            p.data += update
+            p.array += update

@@ -63,7 +63,7 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, grad, group) -> None:
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         state = self.state[p]
         if not state:
             state["step"] = _step_counter()
@@ -73,7 +73,7 @@ class Rprop(Optimizer):
         size_min, size_max = group["step_sizes"]
         _bump(state["step"])
         g = _grad_for_update(p, grad, group, xp, weight_decay=False)
-        prev, step_size = state["prev"].data, state["step_size"].data
+        prev, step_size = state["prev"].array, state["step_size"].array
         factor = g * prev
         grew, flipped = factor > 0, factor < 0
         factor[...] = 1
@@ -86,4 +86,4 @@ class Rprop(Optimizer):
         prev[...] = g
         xp.sign(g, out=g)
         g *= step_size
-        p.data -= g
+        p.array -= g

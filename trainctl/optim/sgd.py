@@ -77,9 +77,9 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, grad, group) -> None:
         # The updates are fused BLAS calls on big arrays (see _blas.py): one pass, not five.
         if not (group["momentum"] or group.get("weight_decay") or group.get("maximize")):
-            axpy(-group["lr"], grad, p.data)  # plain SGD, the common case: no helper calls
+            axpy(-group["lr"], grad, p.array)  # plain SGD, the common case: no helper calls
             return
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         g = _grad_for_update(p, grad, group, xp)
         momentum = group["momentum"]
         if momentum != 0:
@@ -88,6 +88,6 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor._wrap(xp.array(g, copy=True))
             else:
-                axpby(1 - group["dampening"], g, momentum, buf.data)
-            g = g + momentum * buf.data if group["nesterov"] else buf.data
-        axpy(-group["lr"], g, p.data)
+                axpby(1 - group["dampening"], g, momentum, buf.array)
+            g = g + momentum * buf.array if group["nesterov"] else buf.array
+        axpy(-group["lr"], g, p.array)

@@ -30,11 +30,11 @@ def with_out(fn):
                 f"{fn.__name__}(): functions with out=... arguments don't support automatic "
                 "differentiation; call it without out= (or under tc.no_grad())"
             )
-        data = result.data.astype(out.data.dtype, copy=False)
-        if out.data.shape == data.shape:
-            out.data[...] = data
+        data = result.array.astype(out.array.dtype, copy=False)
+        if out.array.shape == data.shape:
+            out.array[...] = data
         else:
-            out.data = data.copy()
+            out.array = data.copy()
         out._version += 1
         return out
 

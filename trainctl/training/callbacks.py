@@ -262,7 +262,7 @@ class CheckpointSaver(Callback):
 def non_finite_weights(model) -> str | None:
     """The name of the first parameter or buffer holding NaN or inf, else None."""
     for name, tensor in model.state_dict().items():
-        data = tensor.data
+        data = tensor.array
         if data.dtype.kind in "fc" and not get_array_module(data).isfinite(data).all():
             return name
     return None

@@ -194,7 +194,7 @@ def _inverse_target(parts):
 
 
 def _host(t) -> numpy.ndarray:
-    return numpy.asarray(backend.to_device(t.data, backend.CPU))
+    return numpy.asarray(backend.to_device(t.array, backend.CPU))
 
 
 def _score(parts, loader, split: str, inverse):

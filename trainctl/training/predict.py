@@ -145,7 +145,7 @@ def _forward(model, dataset, batch_size: int) -> numpy.ndarray:
     with no_grad():
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
             x = batch[0] if isinstance(batch, (list, tuple)) else batch
-            outs.append(numpy.asarray(model(x).cpu().data, dtype=numpy.float64))
+            outs.append(numpy.asarray(model(x).cpu().array, dtype=numpy.float64))
     if not outs:
         raise DataError("no rows to predict on")
     return numpy.concatenate(outs)

@@ -139,8 +139,8 @@ def div(a, b, rounding_mode=None) -> Tensor:
     a, b = promote(a, b)
     if rounding_mode is not None:
         return _rounded_div(a, b, rounding_mode)
-    a_float = (a.data.dtype.kind == "f") if isinstance(a, Tensor) else isinstance(a, float)
-    b_float = (b.data.dtype.kind == "f") if isinstance(b, Tensor) else isinstance(b, float)
+    a_float = (a.array.dtype.kind == "f") if isinstance(a, Tensor) else isinstance(a, float)
+    b_float = (b.array.dtype.kind == "f") if isinstance(b, Tensor) else isinstance(b, float)
     if not (a_float or b_float):
         default = dtypes.get_default_dtype().numpy
         a = cast(a, default) if isinstance(a, Tensor) else float(a)
@@ -149,8 +149,8 @@ def div(a, b, rounding_mode=None) -> Tensor:
 
 
 def _rounded_div(a, b, mode):
-    ad = a.data if isinstance(a, Tensor) else a
-    bd = b.data if isinstance(b, Tensor) else b
+    ad = a.array if isinstance(a, Tensor) else a
+    bd = b.array if isinstance(b, Tensor) else b
     xp = backend.get_array_module(ad, bd)
     if mode == "floor":
         out = xp.floor_divide(ad, bd)

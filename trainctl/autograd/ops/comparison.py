@@ -18,7 +18,7 @@ from .reduction import normalize_dims
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _compare(name):
@@ -46,13 +46,13 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True when both tensors have the same shape and elements."""
-    return a.data.shape == b.data.shape and bool((a.data == b.data).all())
+    return a.array.shape == b.array.shape and bool((a.array == b.array).all())
 
 
 def _elementwise(name, fn):
     def op(a: Tensor) -> Tensor:
-        xp = backend.get_array_module(a.data)
-        return Tensor._wrap(xp.asarray(fn(xp, a.data)))
+        xp = backend.get_array_module(a.array)
+        return Tensor._wrap(xp.asarray(fn(xp, a.array)))
 
     op.__name__ = name
     op.__doc__ = f"Element-wise ``{name}`` (no gradient)."
@@ -72,39 +72,39 @@ bitwise_not = _elementwise("bitwise_not", lambda xp, a: ~a)
 
 def round(a: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even (as PyTorch), optionally to ``decimals`` places."""
-    xp = backend.get_array_module(a.data)
-    return Tensor._wrap(xp.asarray(xp.round(a.data, decimals)))
+    xp = backend.get_array_module(a.array)
+    return Tensor._wrap(xp.asarray(xp.round(a.array, decimals)))
 
 
 def all(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element (over ``dim``) is non-zero."""
-    axis = None if dim is None else normalize_dims(dim, a.data.ndim)
-    xp = backend.get_array_module(a.data)
-    return Tensor._wrap(xp.asarray(a.data.astype(bool).all(axis=axis, keepdims=keepdim)))
+    axis = None if dim is None else normalize_dims(dim, a.array.ndim)
+    xp = backend.get_array_module(a.array)
+    return Tensor._wrap(xp.asarray(a.array.astype(bool).all(axis=axis, keepdims=keepdim)))
 
 
 def any(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element (over ``dim``) is non-zero."""
-    axis = None if dim is None else normalize_dims(dim, a.data.ndim)
-    xp = backend.get_array_module(a.data)
-    return Tensor._wrap(xp.asarray(a.data.astype(bool).any(axis=axis, keepdims=keepdim)))
+    axis = None if dim is None else normalize_dims(dim, a.array.ndim)
+    xp = backend.get_array_module(a.array)
+    return Tensor._wrap(xp.asarray(a.array.astype(bool).any(axis=axis, keepdims=keepdim)))
 
 
 def _array(x, like):
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     return backend.get_array_module(like).asarray(x)
 
 
 def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
-    xp = backend.get_array_module(input.data)
-    return Tensor._wrap(xp.isclose(input.data, _array(other, input.data), rtol=rtol, atol=atol,
+    xp = backend.get_array_module(input.array)
+    return Tensor._wrap(xp.isclose(input.array, _array(other, input.array), rtol=rtol, atol=atol,
                                    equal_nan=equal_nan))
 
 
 def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """True when every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())

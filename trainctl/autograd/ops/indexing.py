@@ -19,7 +19,7 @@ from ..tensor import Tensor
 def _plain_key(key):
     """Tensors inside an index become arrays; lists become integer/bool arrays."""
     if isinstance(key, Tensor):
-        return key.data
+        return key.array
     if isinstance(key, list):
         return numpy.asarray(key)
     if isinstance(key, tuple):
@@ -57,7 +57,7 @@ class GetItem(Function):
 def getitem(a: Tensor, key) -> Tensor:
     """``a[key]`` with PyTorch/NumPy indexing."""
     key = _plain_key(key)
-    if backend.cupy is not None and not isinstance(a.data, numpy.ndarray):
+    if backend.cupy is not None and not isinstance(a.array, numpy.ndarray):
         key = _key_to_device(key, a)
     return GetItem.apply(a, key=key)
 
@@ -99,12 +99,12 @@ def _full_index(xp, index, axis):
 
 def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = a[i][index[i][j]]`` along ``dim`` (the index has a's number of dims)."""
-    idx = index.data if isinstance(index, Tensor) else numpy.asarray(index)
-    if idx.ndim != a.data.ndim:
+    idx = index.array if isinstance(index, Tensor) else numpy.asarray(index)
+    if idx.ndim != a.array.ndim:
         raise ShapeError(
-            f"gather: index has {idx.ndim} dimensions but the input has {a.data.ndim}"
+            f"gather: index has {idx.ndim} dimensions but the input has {a.array.ndim}"
         )
-    return Gather.apply(a, index=idx.astype(numpy.int64, copy=False), axis=dim % a.data.ndim)
+    return Gather.apply(a, index=idx.astype(numpy.int64, copy=False), axis=dim % a.array.ndim)
 
 
 class IndexSelect(Function):
@@ -125,10 +125,10 @@ class IndexSelect(Function):
 
 def index_select(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``index`` (1-D) along ``dim``."""
-    idx = index.data if isinstance(index, Tensor) else numpy.asarray(index)
+    idx = index.array if isinstance(index, Tensor) else numpy.asarray(index)
     if idx.ndim > 1:
         raise ShapeError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
-    return IndexSelect.apply(a, index=idx.reshape(-1), axis=dim % max(a.data.ndim, 1))
+    return IndexSelect.apply(a, index=idx.reshape(-1), axis=dim % max(a.array.ndim, 1))
 
 
 class MaskedFill(Function):
@@ -146,7 +146,7 @@ class MaskedFill(Function):
 
 def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
     """``a`` with ``value`` where the boolean ``mask`` (broadcastable) is true."""
-    m = mask.data if isinstance(mask, Tensor) else numpy.asarray(mask)
+    m = mask.array if isinstance(mask, Tensor) else numpy.asarray(mask)
     if m.dtype.kind != "b":
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     if isinstance(value, Tensor):
@@ -156,7 +156,7 @@ def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
 
 def one_hot(a: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices (int64) -> one-hot int64 tensor with a trailing class dimension."""
-    data = a.data
+    data = a.array
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors, got {a.dtype}")
     xp = backend.get_array_module(data)
@@ -203,13 +203,13 @@ def pad(a: Tensor, pad, mode: str = "constant", value=0.0) -> Tensor:
     """
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported here; use 'constant'")
-    if len(pad) % 2 or len(pad) // 2 > a.data.ndim:
+    if len(pad) % 2 or len(pad) // 2 > a.array.ndim:
         raise ShapeError(
-            f"pad: padding length {len(pad)} must be even and at most 2 * ndim ({a.data.ndim})"
+            f"pad: padding length {len(pad)} must be even and at most 2 * ndim ({a.array.ndim})"
         )
-    pairs = [(0, 0)] * a.data.ndim
+    pairs = [(0, 0)] * a.array.ndim
     for i in range(len(pad) // 2):
-        pairs[a.data.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+        pairs[a.array.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     return Pad.apply(a, pads=tuple(pairs), value=value if value is not None else 0)
 
 
@@ -219,17 +219,17 @@ def pad(a: Tensor, pad, mode: str = "constant", value=0.0) -> Tensor:
 def _scatter_args(self: Tensor, dim: int, index, src, value):
     if src is not None and value is None and numpy.isscalar(src):
         src, value = None, src  # scatter_(dim, index, 1.0): a number is the value
-    index = index.data if isinstance(index, Tensor) else numpy.asarray(index)
-    if index.ndim == 0 and self.data.ndim == 1:
+    index = index.array if isinstance(index, Tensor) else numpy.asarray(index)
+    if index.ndim == 0 and self.array.ndim == 1:
         index = index.reshape(1)  # PyTorch accepts a 0-d index into a 1-d tensor
-    if index.ndim != self.data.ndim:
+    if index.ndim != self.array.ndim:
         raise ShapeError(f"scatter: index has {index.ndim} dimensions but the tensor has "
-                         f"{self.data.ndim}")
+                         f"{self.array.ndim}")
     if (src is None) == (value is None):
         raise TypeError("scatter: pass exactly one of src (a tensor) or value (a number)")
     if index.dtype.kind not in "iu":
         raise TypeError(f"scatter: index must be an integer tensor, got {index.dtype}")
-    return dim % self.data.ndim, index.astype(numpy.int64, copy=False), src, value
+    return dim % self.array.ndim, index.astype(numpy.int64, copy=False), src, value
 
 
 class Scatter(Function):
@@ -273,11 +273,11 @@ def scatter_(self: Tensor, dim: int, index, src=None, value=None) -> Tensor:
     """In place form of :func:`scatter` (use under ``tc.no_grad()`` on tensors in a graph)."""
     dim, index, src, value = _scatter_args(self, dim, index, src, value)
     self._check_inplace("scatter_")
-    xp = backend.get_array_module(self.data)
+    xp = backend.get_array_module(self.array)
     where = _full_index(xp, backend.to_device(index, self.device), dim)
     if src is not None:
-        data = src.data if isinstance(src, Tensor) else xp.asarray(src)
-        self.data[where] = data[tuple(slice(0, n) for n in index.shape)]
+        data = src.array if isinstance(src, Tensor) else xp.asarray(src)
+        self.array[where] = data[tuple(slice(0, n) for n in index.shape)]
     else:
-        self.data[where] = value.item() if isinstance(value, Tensor) else value
+        self.array[where] = value.item() if isinstance(value, Tensor) else value
     return self

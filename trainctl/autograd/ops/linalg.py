@@ -56,7 +56,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         trainctl.Size([4, 1])
     """
     a, b = promote(a, b)
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a.array.ndim == 0 or b.array.ndim == 0:
         raise ShapeError(
             f"matmul: both arguments need at least 1 dimension, got shapes "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
@@ -66,7 +66,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two 2-D matrices."""
-    if a.data.ndim != 2 or b.data.ndim != 2:
+    if a.array.ndim != 2 or b.array.ndim != 2:
         raise ShapeError(
             f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
         )
@@ -75,7 +75,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched product of (B, n, m) and (B, m, p) tensors."""
-    if a.data.ndim != 3 or b.data.ndim != 3 or a.data.shape[0] != b.data.shape[0]:
+    if a.array.ndim != 3 or b.array.ndim != 3 or a.array.shape[0] != b.array.shape[0]:
         raise ShapeError(
             f"bmm: expected 3-D tensors with equal batch size, got shapes "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
@@ -85,7 +85,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """Inner product of two 1-D tensors."""
-    if a.data.ndim != 1 or b.data.ndim != 1:
+    if a.array.ndim != 1 or b.array.ndim != 1:
         raise ShapeError(
             f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
         )
@@ -94,7 +94,7 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """Outer product of two 1-D tensors: shape (n, m)."""
-    if a.data.ndim != 1 or b.data.ndim != 1:
+    if a.array.ndim != 1 or b.array.ndim != 1:
         raise ShapeError(
             f"outer: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
         )

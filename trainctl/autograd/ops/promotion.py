@@ -35,18 +35,18 @@ class Cast(Function):
 
 def cast(t: Tensor, np_dtype) -> Tensor:
     """``t`` converted to ``np_dtype`` (differentiable between float types)."""
-    if t.data.dtype == np_dtype:
+    if t.array.dtype == np_dtype:
         return t
     return Cast.apply(t, dtype=np_dtype)
 
 
 def _promote_pair(a: Tensor, b: Tensor):
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a.array.dtype, b.array.dtype
     ka, kb = dtypes.from_numpy_dtype(da).category, dtypes.from_numpy_dtype(db).category
     if ka != kb:
         target = da if ka > kb else db
-    elif (a.data.ndim == 0) != (b.data.ndim == 0):
-        target = db if a.data.ndim == 0 else da
+    elif (a.array.ndim == 0) != (b.array.ndim == 0):
+        target = db if a.array.ndim == 0 else da
     else:
         target = numpy.promote_types(da, db)
     return cast(a, target), cast(b, target)
@@ -54,7 +54,7 @@ def _promote_pair(a: Tensor, b: Tensor):
 
 def _with_scalar(t: Tensor, s):
     """Make a Python scalar fit tensor ``t``; returns the (maybe cast) tensor and the scalar."""
-    kind = t.data.dtype.kind
+    kind = t.array.dtype.kind
     if isinstance(s, bool):
         return t, s
     if isinstance(s, numbers.Integral):
@@ -73,14 +73,14 @@ def promote(a, b):
     # The common cases first: two tensors of one dtype, or a float tensor and a Python number.
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            da, db = a.data.dtype, b.data.dtype
+            da, db = a.array.dtype, b.array.dtype
             if da is db or da == db:
                 return a, b
             return _promote_pair(a, b)
-        if (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+        if (type(b) is float or type(b) is int) and a.array.dtype.kind == "f":
             return a, b
     elif isinstance(b, Tensor) and (type(a) is float or type(a) is int) and (
-        b.data.dtype.kind == "f"
+        b.array.dtype.kind == "f"
     ):
         return a, b
     if isinstance(a, numpy.generic):
@@ -93,7 +93,7 @@ def promote(a, b):
         b = Tensor._wrap(b)
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a.data.dtype == b.data.dtype:
+            if a.array.dtype == b.array.dtype:
                 return a, b
             return _promote_pair(a, b)
         return _with_scalar(a, b)
@@ -114,6 +114,6 @@ def as_float(a: Tensor) -> Tensor:
         >>> as_float(tc.tensor([1, 2])).dtype
         trainctl.float32
     """
-    if a.data.dtype.kind != "f":
+    if a.array.dtype.kind != "f":
         return cast(a, dtypes.get_default_dtype().numpy)
     return a

@@ -110,7 +110,7 @@ class Mean(Function):
 def _reduce_dtype(a: Tensor, dtype=None) -> Tensor:
     if dtype is not None:
         return cast(a, dtypes.as_dtype(dtype).numpy)
-    if a.data.dtype.kind in "biu":
+    if a.array.dtype.kind in "biu":
         return cast(a, numpy.dtype(numpy.int64))  # PyTorch sums integers and bools as int64
     return a
 
@@ -118,19 +118,19 @@ def _reduce_dtype(a: Tensor, dtype=None) -> Tensor:
 def sum(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all elements when None)."""
     a = _reduce_dtype(a, dtype)
-    return Sum.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+    return Sum.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)
 
 
 def mean(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Mean over ``dim``; integer tensors need a float ``dtype``, as in PyTorch."""
     if dtype is not None:
         a = cast(a, dtypes.as_dtype(dtype).numpy)
-    if a.data.dtype.kind != "f":
+    if a.array.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, "
             f"got {a.dtype}"
         )
-    return Mean.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+    return Mean.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)
 
 
 class Prod(Function):
@@ -169,7 +169,7 @@ def _exclusive_prod(xp, a, axis):
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, dtype=None) -> Tensor:
     """Product over one ``dim`` (or all elements)."""
     a = _reduce_dtype(a, dtype)
-    axis = None if dim is None or a.data.ndim == 0 else normalize_dims(dim, a.data.ndim)[0]
+    axis = None if dim is None or a.array.ndim == 0 else normalize_dims(dim, a.array.ndim)[0]
     return Prod.apply(a, axis=axis, keepdim=keepdim)
 
 
@@ -197,17 +197,17 @@ class AMax(Function):
 def amax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (int or tuple); ties share the gradient."""
     _check_nonempty(a, "amax")
-    return AMax.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim, is_max=True)
+    return AMax.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim, is_max=True)
 
 
 def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (int or tuple); ties share the gradient."""
     _check_nonempty(a, "amin")
-    return AMax.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim, is_max=False)
+    return AMax.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim, is_max=False)
 
 
 def _check_nonempty(a: Tensor, name: str):
-    if a.data.size == 0:
+    if a.array.size == 0:
         raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
 
 
@@ -235,14 +235,14 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
     if dim is None:
         return amax(a) if is_max else amin(a)
-    axis = normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else 0
-    data = a.data if a.data.ndim else a.data.reshape(1)
+    axis = normalize_dims(dim, a.array.ndim)[0] if a.array.ndim else 0
+    data = a.array if a.array.ndim else a.array.reshape(1)
     xp = backend.get_array_module(data)
     idx = xp.asarray((xp.argmax if is_max else xp.argmin)(data, axis=axis))  # 1-D: a scalar
     idx_keep = xp.expand_dims(idx, axis)
-    source = a if a.data.ndim else a.reshape(1)
+    source = a if a.array.ndim else a.reshape(1)
     values = TakeAlong.apply(source, indices=idx_keep, axis=axis)
-    if not keepdim or a.data.ndim == 0:
+    if not keepdim or a.array.ndim == 0:
         values = squeeze(values, axis)
     else:
         idx = idx_keep
@@ -310,14 +310,14 @@ def _correction(unbiased, correction):
 
 def var(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` -> 0)."""
-    return Var.apply(a, axes=normalize_dims(dim, a.data.ndim),
+    return Var.apply(a, axes=normalize_dims(dim, a.array.ndim),
                      correction=_correction(unbiased, correction), keepdim=keepdim,
                      take_sqrt=False)
 
 
 def std(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (see :func:`var`)."""
-    return Var.apply(a, axes=normalize_dims(dim, a.data.ndim),
+    return Var.apply(a, axes=normalize_dims(dim, a.array.ndim),
                      correction=_correction(unbiased, correction), keepdim=keepdim,
                      take_sqrt=True)
 
@@ -376,15 +376,15 @@ def norm(a: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if dtype is not None:
         a = cast(a, dtypes.as_dtype(dtype).numpy)
     if p in ("fro", 2, 2.0, None):
-        return Norm2.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+        return Norm2.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)
     if p == float("inf"):
         return amax(abs_(a), dim, keepdim)
     if p == float("-inf"):
         return amin(abs_(a), dim, keepdim)
     if p == 0:
-        return sum(cast(a != 0, a.data.dtype), dim, keepdim)
+        return sum(cast(a != 0, a.array.dtype), dim, keepdim)
     if p == 1:
         return sum(abs_(a), dim, keepdim)
     if isinstance(p, str):
         raise ValueError(f"norm: unsupported p={p!r} for a vector norm")
-    return NormP.apply(a, p=float(p), axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+    return NormP.apply(a, p=float(p), axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)

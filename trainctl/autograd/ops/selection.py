@@ -52,9 +52,9 @@ def clamp(a: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
         if max is not None:
             a, max = promote(a, max)
         if isinstance(min, Tensor):
-            min = cast(min, a.data.dtype)
+            min = cast(min, a.array.dtype)
         return ClampTensor.apply(a, min, max)
-    if a.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+    if a.array.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         a = cast(a, dtypes.get_default_dtype().numpy)
     return Clamp.apply(a, min=min, max=max)
 
@@ -160,7 +160,7 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002
 
     With only ``condition`` it returns the indices of true elements (``nonzero(as_tuple=True)``).
     """
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     if input is None and other is None:
         xp = backend.get_array_module(cond)
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in xp.nonzero(cond))

@@ -40,7 +40,7 @@ class Reshape(Function):
 def reshape(a: Tensor, *shape) -> Tensor:
     """The same data with a new shape; one dimension may be -1."""
     shape = _shape_args(shape)
-    if shape == a.data.shape:
+    if shape == a.array.shape:
         return a
     return Reshape.apply(a, shape=shape)
 
@@ -50,7 +50,7 @@ view = reshape
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one."""
-    shape = a.data.shape
+    shape = a.array.shape
     if not shape:
         return reshape(a, 1)
     s, e = start_dim % len(shape), end_dim % len(shape)
@@ -64,14 +64,14 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(a: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
-    shape = a.data.shape
+    shape = a.array.shape
     dim = dim % len(shape)
     return reshape(a, shape[:dim] + tuple(sizes) + shape[dim + 1:])
 
 
 def squeeze(a: Tensor, dim=None) -> Tensor:
     """Drop size-1 dimensions (all, or those in ``dim``)."""
-    shape = a.data.shape
+    shape = a.array.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
@@ -83,7 +83,7 @@ def squeeze(a: Tensor, dim=None) -> Tensor:
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim``."""
-    shape = a.data.shape
+    shape = a.array.shape
     dim = dim % (len(shape) + 1)
     return reshape(a, shape[:dim] + (1,) + shape[dim:])
 
@@ -105,7 +105,7 @@ class Permute(Function):
 def permute(a: Tensor, *dims) -> Tensor:
     """Reorder dimensions: ``x.permute(2, 0, 1)``."""
     dims = _shape_args(dims)
-    n = a.data.ndim
+    n = a.array.ndim
     if len(dims) != n or sorted(d % n for d in dims) != list(range(n)):
         raise ShapeError(f"permute: dims {dims} are not a permutation of {n} dimensions")
     return Permute.apply(a, dims=tuple(d % n for d in dims))
@@ -113,7 +113,7 @@ def permute(a: Tensor, *dims) -> Tensor:
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    n = a.data.ndim
+    n = a.array.ndim
     if n == 0:
         return a
     dims = list(range(n))
@@ -126,14 +126,14 @@ swapaxes = transpose
 
 def t(a: Tensor) -> Tensor:
     """Transpose of a matrix (0-D and 1-D tensors are returned as they are)."""
-    if a.data.ndim > 2:
-        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, got {a.data.ndim}")
-    return transpose(a, 0, 1) if a.data.ndim == 2 else a
+    if a.array.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, got {a.array.ndim}")
+    return transpose(a, 0, 1) if a.array.ndim == 2 else a
 
 
 def T(a: Tensor) -> Tensor:
     """All dimensions reversed."""
-    return Permute.apply(a, dims=tuple(reversed(range(a.data.ndim))))
+    return Permute.apply(a, dims=tuple(reversed(range(a.array.ndim))))
 
 
 class Expand(Function):
@@ -153,7 +153,7 @@ class Expand(Function):
 def expand(a: Tensor, *sizes) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension."""
     sizes = _shape_args(sizes)
-    shape = a.data.shape
+    shape = a.array.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
         raise ShapeError(f"expand: the number of sizes {sizes} is smaller than the tensor's dims")
@@ -162,7 +162,7 @@ def expand(a: Tensor, *sizes) -> Tensor:
 
 
 def expand_as(a: Tensor, other: Tensor) -> Tensor:
-    return expand(a, other.data.shape)
+    return expand(a, other.array.shape)
 
 
 def broadcast_to(a: Tensor, shape) -> Tensor:
@@ -190,7 +190,7 @@ class Tile(Function):
 def repeat(a: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dimension (PyTorch's ``Tensor.repeat``)."""
     sizes = _shape_args(sizes)
-    if len(sizes) < a.data.ndim:
+    if len(sizes) < a.array.ndim:
         raise ShapeError(
             "repeat: number of repeat dims can not be smaller than number of tensor dims"
         )
@@ -200,7 +200,7 @@ def repeat(a: Tensor, *sizes) -> Tensor:
 def tile(a: Tensor, *dims) -> Tensor:
     """Like ``repeat``, but fewer reps than dimensions are padded with ones at the front."""
     dims = _shape_args(dims)
-    dims = (1,) * (a.data.ndim - len(dims)) + dims
+    dims = (1,) * (a.array.ndim - len(dims)) + dims
     return Tile.apply(a, reps=dims)
 
 
@@ -220,7 +220,7 @@ class Flip(Function):
 def flip(a: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(a, axes=tuple(d % a.data.ndim for d in dims))
+    return Flip.apply(a, axes=tuple(d % a.array.ndim for d in dims))
 
 
 class Cat(Function):
@@ -244,27 +244,27 @@ class Cat(Function):
 
 def _same_dtype(tensors):
     """Cast tensors to their common dtype (PyTorch's promotion), as ``cat`` does."""
-    if len({t.data.dtype for t in tensors}) == 1:
+    if len({t.array.dtype for t in tensors}) == 1:
         return tensors
     common = tensors[0]
     for t in tensors[1:]:
         common, _ = promote(common, t)
-    return [cast(t, common.data.dtype) for t in tensors]
+    return [cast(t, common.array.dtype) for t in tensors]
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
-    tensors = [t for t in tensors if not (t.data.ndim == 1 and t.data.shape[0] == 0)] or list(
+    tensors = [t for t in tensors if not (t.array.ndim == 1 and t.array.shape[0] == 0)] or list(
         tensors
     )
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     tensors = _same_dtype(tensors)
-    ndim = tensors[0].data.ndim
+    ndim = tensors[0].array.ndim
     if ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated")
     axis = dim % ndim
-    shapes = [t.data.shape for t in tensors]
+    shapes = [t.array.shape for t in tensors]
     for s in shapes[1:]:
         if len(s) != ndim or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != axis):
             raise ShapeError(
@@ -283,13 +283,13 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
-    shapes = {t.data.shape for t in tensors}
+    shapes = {t.array.shape for t in tensors}
     if len(shapes) > 1:
         raise ShapeError(
             f"stack expects each tensor to be equal size, got shapes "
             f"{[tuple(t.shape) for t in tensors]}"
         )
-    dim = dim % (tensors[0].data.ndim + 1)
+    dim = dim % (tensors[0].array.ndim + 1)
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
@@ -298,15 +298,15 @@ def narrow(a: Tensor, dim: int, start: int, length: int) -> Tensor:
     from .indexing import getitem
 
     if start < 0:  # counts from the end, as in PyTorch
-        start += a.data.shape[dim]
-    index = [slice(None)] * a.data.ndim
+        start += a.array.shape[dim]
+    index = [slice(None)] * a.array.ndim
     index[dim] = slice(start, start + length)
     return getitem(a, tuple(index))
 
 
 def split(a: Tensor, split_size_or_sections, dim: int = 0):
     """Split into chunks of ``split_size`` (last may be smaller) or of the listed sizes."""
-    n = a.data.shape[dim]
+    n = a.array.shape[dim]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
@@ -325,7 +325,7 @@ def split(a: Tensor, split_size_or_sections, dim: int = 0):
 
 def chunk(a: Tensor, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), like PyTorch."""
-    n = a.data.shape[dim]
+    n = a.array.shape[dim]
     size = -(-n // chunks)
     return split(a, max(size, 1), dim)
 
@@ -334,9 +334,9 @@ def unbind(a: Tensor, dim: int = 0):
     """The slices along ``dim``, with that dimension removed."""
     from .indexing import getitem
 
-    index = [slice(None)] * a.data.ndim
+    index = [slice(None)] * a.array.ndim
     out = []
-    for i in range(a.data.shape[dim]):
+    for i in range(a.array.shape[dim]):
         index[dim] = i
         out.append(getitem(a, tuple(index)))
     return tuple(out)

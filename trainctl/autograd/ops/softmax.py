@@ -52,8 +52,8 @@ class LogSoftmax(Function):
 def _softmax_dim(a: Tensor, dim):
     if dim is None:
         # PyTorch's legacy implicit choice: dim 0 for 0-, 1- and 3-d inputs, else 1.
-        dim = 0 if a.data.ndim in (0, 1, 3) else 1
-    return normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else None
+        dim = 0 if a.array.ndim in (0, 1, 3) else 1
+    return normalize_dims(dim, a.array.ndim)[0] if a.array.ndim else None
 
 
 def softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
@@ -94,4 +94,4 @@ class LogSumExp(Function):
 
 def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(a), dim))`` computed without overflow."""
-    return LogSumExp.apply(a, axes=normalize_dims(dim, a.data.ndim), keepdim=keepdim)
+    return LogSumExp.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)

@@ -21,15 +21,15 @@ from .shape import narrow
 
 
 def _arg(a: Tensor, dim, keepdim, fn_name):
-    xp = backend.get_array_module(a.data)
+    xp = backend.get_array_module(a.array)
     fn = getattr(xp, fn_name)
-    if dim is None or a.data.ndim == 0:
-        out = xp.asarray(fn(a.data.reshape(-1)))
+    if dim is None or a.array.ndim == 0:
+        out = xp.asarray(fn(a.array.reshape(-1)))
         if keepdim:
-            out = out.reshape((1,) * a.data.ndim)
+            out = out.reshape((1,) * a.array.ndim)
     else:
-        axis = normalize_dims(dim, a.data.ndim)[0]
-        out = xp.asarray(fn(a.data, axis=axis))  # a 1-D input gives a NumPy scalar
+        axis = normalize_dims(dim, a.array.ndim)[0]
+        out = xp.asarray(fn(a.array, axis=axis))  # a 1-D input gives a NumPy scalar
         if keepdim:
             out = xp.expand_dims(out, axis)
     return Tensor._wrap(out.astype(xp.int64))
@@ -50,17 +50,17 @@ SortResult = namedtuple("SortResult", ["values", "indices"])
 
 def sort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Sorted values and their original indices along ``dim`` (values carry gradient)."""
-    xp = backend.get_array_module(a.data)
-    axis = normalize_dims(dim, a.data.ndim)[0] if a.data.ndim else 0
-    data = a.data if a.data.ndim else a.data.reshape(1)
+    xp = backend.get_array_module(a.array)
+    axis = normalize_dims(dim, a.array.ndim)[0] if a.array.ndim else 0
+    data = a.array if a.array.ndim else a.array.reshape(1)
     # A stable sort of the negated keys keeps equal elements in order when descending.
     keys = -data if descending and data.dtype.kind != "b" else data
     idx = xp.argsort(keys, axis=axis, kind="stable")
     if descending and data.dtype.kind == "b":
         idx = xp.flip(xp.argsort(data, axis=axis, kind="stable"), axis=axis)
-    source = a if a.data.ndim else a.reshape(1)
+    source = a if a.array.ndim else a.reshape(1)
     values = TakeAlong.apply(source, indices=idx, axis=axis)
-    if not a.data.ndim:
+    if not a.array.ndim:
         values, idx = values.reshape(()), idx.reshape(())
     return SortResult(values, Tensor._wrap(idx.astype(xp.int64)))
 
@@ -75,22 +75,22 @@ TopK = namedtuple("TopK", ["values", "indices"])
 
 def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
-    n = a.data.shape[dim] if a.data.ndim else 1
+    n = a.array.shape[dim] if a.array.ndim else 1
     if not 0 <= k <= n:
         raise IndexError(f"topk: k ({k}) is out of range for dimension of size {n}")
     values, indices = sort(a, dim, descending=largest)
-    if a.data.ndim == 0:
+    if a.array.ndim == 0:
         return TopK(values, indices)
-    first_k = [slice(None)] * a.data.ndim
+    first_k = [slice(None)] * a.array.ndim
     first_k[dim] = slice(0, k)
-    return TopK(narrow(values, dim, 0, k), Tensor._wrap(indices.data[tuple(first_k)]))
+    return TopK(narrow(values, dim, 0, k), Tensor._wrap(indices.array[tuple(first_k)]))
 
 
 def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim=None):
     """The distinct values (sorted), optionally with inverse indices and counts."""
-    xp = backend.get_array_module(a.data)
-    result = xp.unique(a.data, return_inverse=return_inverse, return_counts=return_counts,
+    xp = backend.get_array_module(a.array)
+    result = xp.unique(a.array, return_inverse=return_inverse, return_counts=return_counts,
                        axis=dim)
     if not (return_inverse or return_counts):
         return Tensor._wrap(result)
@@ -98,7 +98,7 @@ def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
     out = [Tensor._wrap(values)]
     if return_inverse:
         inverse = rest.pop(0)
-        inverse = inverse.reshape(a.data.shape if dim is None else -1)
+        inverse = inverse.reshape(a.array.shape if dim is None else -1)
         out.append(Tensor._wrap(inverse.astype(xp.int64)))
     if return_counts:
         out.append(Tensor._wrap(rest.pop(0).astype(xp.int64)))
@@ -107,15 +107,15 @@ def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
 
 def bincount(a: Tensor, weights=None, minlength: int = 0) -> Tensor:
     """Count occurrences of each non-negative integer."""
-    xp = backend.get_array_module(a.data)
-    w = weights.data if isinstance(weights, Tensor) else weights
-    return Tensor._wrap(xp.bincount(a.data, weights=w, minlength=minlength))
+    xp = backend.get_array_module(a.array)
+    w = weights.array if isinstance(weights, Tensor) else weights
+    return Tensor._wrap(xp.bincount(a.array, weights=w, minlength=minlength))
 
 
 def nonzero(a: Tensor, as_tuple: bool = False):
     """Indices of non-zero elements: an (n, ndim) tensor, or one tensor per dimension."""
-    xp = backend.get_array_module(a.data)
-    idx = xp.nonzero(a.data)
+    xp = backend.get_array_module(a.array)
+    idx = xp.nonzero(a.array)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in idx)
     return Tensor._wrap(xp.stack(idx, axis=1).astype(xp.int64) if idx else xp.zeros((0, 0)))

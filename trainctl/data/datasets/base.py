@@ -78,7 +78,7 @@ class ArrayDataset(Dataset):
         if self.target_transform is not None:
             if self.int_targets and not hasattr(self.target_transform, "batch"):
                 # the per-sample path gives the function Python ints; so does this one
-                y = default_collate([self.target_transform(v) for v in y.data.tolist()])
+                y = default_collate([self.target_transform(v) for v in y.array.tolist()])
             else:
                 y = apply_batch(self.target_transform, y)
         return [x, y]

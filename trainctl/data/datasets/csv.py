@@ -282,7 +282,7 @@ class CSVDataset(ArrayDataset):
         from ...core.backend import get_array_module
 
         is_tensor = isinstance(array, Tensor)
-        a = array.data if is_tensor else numpy.asarray(array)
+        a = array.array if is_tensor else numpy.asarray(array)
         n = len(self.target_stats["mean"])
         if a.ndim == 0 or (n != 1 and a.shape[-1] != n):
             raise DataError(f"{self.path}: inverse_target expects a last axis of {n} targets, got "

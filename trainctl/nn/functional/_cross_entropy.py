@@ -223,7 +223,7 @@ class NLL(Function):
 
 def class_index_shapes(name: str, input, target) -> None:
     """PyTorch's shape rule for class-index targets: input (N, C, d...) -> target (N, d...)."""
-    ishape, tshape = input.data.shape, target.data.shape
+    ishape, tshape = input.array.shape, target.array.shape
     if len(ishape) == 0:
         raise ShapeError(f"{name}: input must have a class dimension, got a 0-d input")
     expected = () if len(ishape) == 1 else (ishape[0],) + ishape[2:]

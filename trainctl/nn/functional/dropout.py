@@ -33,9 +33,9 @@ def _check_p(p: float) -> float:
 
 def _masked(input: Tensor, p: float, mask_shape: tuple, generator=None) -> Tensor:
     """Multiply by a Bernoulli(1 - p) mask of ``mask_shape`` (broadcast over the rest)."""
-    dtype = input.data.dtype
+    dtype = input.array.dtype
     if p == 1.0:
-        keep = backend.get_array_module(input.data).zeros(mask_shape, dtype=dtype)
+        keep = backend.get_array_module(input.array).zeros(mask_shape, dtype=dtype)
     else:
         draw = generator_for(generator).random(mask_shape, dtype="float32")
         keep = ((draw >= p) * (1.0 / (1.0 - p))).astype(dtype)

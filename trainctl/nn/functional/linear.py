@@ -78,7 +78,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         trainctl.Size([5, 2])
     """
     # The checks read the arrays' shapes: Tensor.shape builds a Size object each time.
-    w_shape, x_shape = weight.data.shape, input.data.shape
+    w_shape, x_shape = weight.array.shape, input.array.shape
     if len(w_shape) not in (1, 2):
         raise ShapeError(f"linear: weight must be 1-D or 2-D, got shape {tuple(w_shape)}")
     in_f = w_shape[-1]
@@ -90,18 +90,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if len(w_shape) == 1:  # torch allows a vector weight: a dot product per row
         out = Linear.apply(input, weight.reshape(1, in_f), None).squeeze(-1)
         return out if bias is None else out + bias
-    if bias is not None and bias.data.shape not in ((w_shape[0],), ()):
+    if bias is not None and bias.array.shape not in ((w_shape[0],), ()):
         raise ShapeError(
             f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
             f"{tuple(w_shape)} (expected ({w_shape[0]},))"
         )
-    if input.data.dtype != weight.data.dtype:
+    if input.array.dtype != weight.array.dtype:
         raise TypeError(
             f"linear: input dtype {input.dtype} and weight dtype {weight.dtype} differ; "
             "cast one of them with .to()"
         )
     if backend.cupy is not None:
-        backend.check_same_device([input.data, weight.data], "linear")
+        backend.check_same_device([input.array, weight.array], "linear")
     return Linear.apply(input, weight, bias)
 
 

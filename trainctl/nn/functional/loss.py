@@ -69,10 +69,10 @@ _TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int
 
 def _float_target(name: str, input: Tensor, target: Tensor) -> None:
     """Refuse a non-floating target for a binary cross-entropy, in PyTorch's words."""
-    dtype = target.data.dtype
+    dtype = target.array.dtype
     if dtype.kind != "f":
         got = _TORCH_NAMES.get(dtype.name, dtype.name)
-        want = _TORCH_NAMES.get(input.data.dtype.name, input.data.dtype.name)
+        want = _TORCH_NAMES.get(input.array.dtype.name, input.array.dtype.name)
         raise DtypeError(
             f"{name}: Found dtype {got} but expected {want}: the target holds probabilities, so "
             f"it must be floating point with the input's shape {tuple(input.shape)} (convert "
@@ -85,14 +85,14 @@ def _like(input: Tensor, other):
     if other is None:
         return None
     if not isinstance(other, Tensor):
-        other = Tensor._wrap(backend.get_array_module(input.data).asarray(other))
-    if other.data.dtype != input.data.dtype:
-        other = promotion.cast(other, input.data.dtype)
+        other = Tensor._wrap(backend.get_array_module(input.array).asarray(other))
+    if other.array.dtype != input.array.dtype:
+        other = promotion.cast(other, input.array.dtype)
     return other
 
 
 def _data(t):
-    return None if t is None else t.data
+    return None if t is None else t.array
 
 
 class Pointwise(Function):
@@ -214,8 +214,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     red_ = reduction_mode(reduction, size_average, reduce)
     _same_shape("binary_cross_entropy", input, target)
     _float_target("binary_cross_entropy", input, target)
-    xp = backend.get_array_module(input.data)
-    if input.data.size and bool(((input.data < 0) | (input.data > 1)).any()):
+    xp = backend.get_array_module(input.array)
+    if input.array.size and bool(((input.array < 0) | (input.array > 1)).any()):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(use binary_cross_entropy_with_logits for raw scores)"
@@ -348,7 +348,7 @@ def _class_weight(name: str, input: Tensor, weight):
 
 
 def _int_target(name: str, input: Tensor, target: Tensor):
-    data = target.data
+    data = target.array
     if data.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: class-index targets must be integers, got {target.dtype} target of shape "
@@ -377,7 +377,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     w = _class_weight("cross_entropy", input, weight)
-    if target.data.dtype.kind == "f" and target.data.shape == input.data.shape:
+    if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         return SoftCrossEntropy.apply(input, _like(input, target), weight=w, reduction=red_,
                                       eps=float(label_smoothing))
     class_index_shapes("cross_entropy", input, target)
@@ -414,7 +414,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     dot = red.sum(input1 * input2, -1)
     mag = unary.sqrt((red.sum(input1 * input1, -1) + eps) * (red.sum(input2 * input2, -1) + eps))
     cos = dot / mag
-    t = target.data
+    t = target.array
     out = selection.where(Tensor._wrap(t == 1), 1 - cos, 0.0)
     out = out + selection.where(Tensor._wrap(t == -1), selection.clamp(cos - margin, min=0.0), 0.0)
     if red_ == "none":

@@ -129,7 +129,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        return FrozenNorm.apply(x, weight, bias, running_mean.data, running_var.data, eps=eps)
+        return FrozenNorm.apply(x, weight, bias, running_mean.array, running_var.array, eps=eps)
     count = x.numel() // c
     if count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
@@ -150,7 +150,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def _blend(buffer: Tensor, value, momentum: float) -> None:
     """``buffer = (1 - momentum) * buffer + momentum * value``, in place."""
-    data = buffer.data
+    data = buffer.array
     data *= 1.0 - momentum
     data += (momentum * value).astype(data.dtype)
     buffer._version += 1

@@ -35,13 +35,13 @@ class Embedding(Function):
 
 def _renorm_(weight: Tensor, indices, max_norm: float, norm_type: float) -> None:
     """Rescale (in place) the looked-up rows whose norm exceeds ``max_norm``."""
-    xp = backend.get_array_module(weight.data)
+    xp = backend.get_array_module(weight.array)
     rows = xp.unique(indices.reshape(-1))
-    w = weight.data[rows]
+    w = weight.array[rows]
     norms = (xp.abs(w) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
     with no_grad():
-        weight.data[rows] = w * scale[:, None]
+        weight.array[rows] = w * scale[:, None]
         weight._version += 1
 
 
@@ -62,7 +62,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
-    idx = input.data if isinstance(input, Tensor) else backend.get_array_module().asarray(input)
+    idx = input.array if isinstance(input, Tensor) else backend.get_array_module().asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
     if backend.cupy is not None:

@@ -38,7 +38,7 @@ def as_weight(name: str, value) -> Tensor | None:
         weight = tensor(value, dtype="float32")
     except (TypeError, ValueError):
         weight = None
-    if weight is None or weight.data.dtype.kind != "f":
+    if weight is None or weight.array.dtype.kind != "f":
         raise ValueError(f"{name} must be a tensor or a list of numbers, got {value!r:.80}")
     if not bool(weight.isfinite().all()):
         raise ValueError(f"{name} must be finite numbers, got {value!r:.80}")

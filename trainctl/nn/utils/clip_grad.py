@@ -23,7 +23,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
     norm_type = float(norm_type)
     if not tensors:
         return Tensor._wrap(backend.get_array_module().zeros((), "float32"))
-    datas = [t.data for t in tensors]
+    datas = [t.array for t in tensors]
     xp = backend.get_array_module(datas[0])
     if norm_type == math.inf:
         total = xp.max(xp.stack([xp.abs(d).max() for d in datas]))
@@ -47,12 +47,12 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
-    xp = backend.get_array_module(grads[0].data)
+    total = total_norm.array if isinstance(total_norm, Tensor) else total_norm
+    xp = backend.get_array_module(grads[0].array)
     coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
     with no_grad():
         for g in grads:
-            g.data *= coef.astype(g.data.dtype)
+            g.array *= coef.astype(g.array.dtype)
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,

@@ -37,5 +37,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in parameters:
             n = p.numel()
-            p.copy_(vec.data[pointer:pointer + n].reshape(p.data.shape))
+            p.copy_(vec.array[pointer:pointer + n].reshape(p.array.shape))
             pointer += n

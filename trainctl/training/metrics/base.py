@@ -75,7 +75,7 @@ IGNORE_INDEX = -100
 def host(x) -> numpy.ndarray:
     """A tensor's or array's values as a NumPy array on the CPU."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x.array
     return numpy.asarray(backend.to_device(x, backend.CPU))
 
 
