@@ -1,4 +1,5 @@
-"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, check, list, runs.
+"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, sweep, check, list,
+runs.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
@@ -301,6 +302,53 @@ def lr_find(config, overrides, min_lr, max_lr, steps, mode, apply, runs_root, tr
 
     return run_lr_find(config, overrides, min_lr, max_lr, steps, mode, apply, runs_root,
                        trust_code)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--space", type=click.Path(dir_okay=False),
+              help="SPACE.yaml: the config keys to sample and their domains, and the objective.")
+@click.option("--trials", type=click.IntRange(min=1),
+              help="Trials in the study in all (default 20; grid: the grid's size). Running "
+                   "the command again continues the study up to this number.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Trials trained at once, in worker processes on this machine.")
+@click.option("--storage", metavar="URL",
+              help="Optuna storage URL shared by every process and machine of the study "
+                   "(default sqlite:///<runs-root>/<name>/sweep.db).")
+@click.option("--study", metavar="NAME", help="Study name (default: the config's name).")
+@click.option("--sampler", type=click.Choice(["tpe", "random", "grid"]), default="tpe",
+              show_default=True)
+@click.option("--pruner", type=click.Choice(["median", "hyperband", "threshold", "none"]),
+              default="median", show_default=True,
+              help="When to stop a trial early; the space file's pruner: gives its options.")
+@click.option("--timeout", type=click.FloatRange(min=0), metavar="S",
+              help="Start no trial after S seconds (running ones finish).")
+@click.option("--seed", type=int, help="Seed of the sampler (each worker adds its index).")
+@_set_option
+@click.option("--report", is_flag=True,
+              help="Only report an existing study: trials table, best.yaml, charts.")
+@click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Trials go to <runs-root>/<name>/sweep-<study>/trial-<n>/.")
+@_trust_option
+def sweep(config, space, trials, jobs, storage, study, sampler, pruner, timeout, seed,
+          overrides, report, runs_root, trust_code):
+    """Search hyperparameters with Optuna. Each trial trains CONFIG with keys sampled from
+    SPACE (a normal run under runs/<name>/sweep-<study>/), reports its objective every epoch
+    and may be pruned. Prints one line per trial, then the best trials; writes trials.csv,
+    best.yaml (ready to train) and charts (history, importance, parallel, slice PNGs).
+    Ctrl-C stops the running trials; the same command continues the study.
+
+    \b
+    Examples:
+      trainctl sweep configs/spirals_mlp.yaml --space configs/sweeps/spirals_space.yaml
+      trainctl sweep configs/spirals_mlp.yaml --space space.yaml --trials 40 --jobs 4
+      trainctl sweep configs/spirals_mlp.yaml --report
+    """
+    from .commands.sweep import run_sweep
+
+    return run_sweep(config, space, trials, jobs, storage, study, sampler, pruner, timeout,
+                     seed, overrides, report, runs_root, trust_code)
 
 
 # What the machine, not trainctl, refused: a full disk, a file-size limit, a read-only or

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from ..training.runs import format_value, metric_mode, runs_diff, runs_table
 
-STATUS_STYLE = {"completed": "green", "running": "cyan", "interrupted": "yellow",
-                "failed": "red", "unreadable": "dim red"}
+STATUS_STYLE = {"completed": "green", "pruned": "magenta", "running": "cyan",
+                "interrupted": "yellow", "failed": "red", "unreadable": "dim red"}
 # Row keys left out of --json (the saved config is in each run's config.yaml).
 JSON_SKIP = ("config",)
 

@@ -17,6 +17,7 @@ from .predict import predict
 from .run import train
 from .runs import runs_diff, runs_table
 from .setup import RunParts, build_run, trainer_arguments
+from .sweep import sweep, sweep_results
 from .trainer import Interrupted, NonFiniteLoss, Trainer
 
 __all__ = [
@@ -24,5 +25,5 @@ __all__ = [
     "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
     "build_run", "check", "evaluate", "plot_lr", "predict", "train", "trainer_arguments",
     "runs_diff", "runs_table",
-    "lr_find",
+    "lr_find", "sweep", "sweep_results",
 ]

@@ -25,8 +25,8 @@ from .run_dir import naming
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 # Folders of a run whose files are not the run's charts.
 SKIPPED = {"tensorboard", "mlruns"}
-STATUS_COLORS = {"completed": "#1a7f37", "interrupted": "#9a6700", "failed": "#cf222e",
-                 "running": "#0969da"}
+STATUS_COLORS = {"completed": "#1a7f37", "pruned": "#8250df", "interrupted": "#9a6700",
+                 "failed": "#cf222e", "running": "#0969da"}
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;

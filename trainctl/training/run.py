@@ -49,7 +49,7 @@ def echo_to_console(message: str, err: bool = False) -> None:
 
 
 def train(config=None, overrides=(), run_dir=None, resume=None, device=None, trust_code=False,
-          quiet=False, runs_root="runs", echo=None) -> dict:
+          quiet=False, runs_root="runs", echo=None, callbacks=()) -> dict:
     """Train the run a config file describes, or continue one; returns its summary.
 
     Args:
@@ -67,10 +67,13 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
         quiet: plain one-line-per-epoch logs instead of live bars (also when stdout is not a
             terminal).
         echo: ``echo(message, err=False)`` prints messages (default: stdout/stderr).
+        callbacks: more :class:`~trainctl.training.Callback` objects, after the config's own
+            (a sweep's pruning callback); one may end the run with ``trainer.stop(reason,
+            status="pruned")``.
 
     Returns:
-        The summary dict (also in ``summary.json``): ``status`` (``completed`` or
-        ``interrupted``; ``stop_reason`` says why a completed run stopped early), epochs, steps,
+        The summary dict (also in ``summary.json``): ``status`` (``completed``, ``pruned`` or
+        ``interrupted``; ``stop_reason`` says why a run stopped early), epochs, steps,
         time, final metrics, best metric and checkpoint, the newest checkpoint, versions, and
         ``run_dir``.
 
@@ -114,9 +117,9 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
                 shutil.rmtree(target, ignore_errors=True)
             raise
         saver = _checkpoint_saver(cfg, parts, target)
-        callbacks = [_metrics_logger(cfg, parts, target), saver, *loggers,
-                     _progress(cfg, parts, saver, quiet, echo)]
-        trainer = Trainer(**trainer_arguments(cfg, parts, callbacks))
+        run_callbacks = [_metrics_logger(cfg, parts, target), saver, *loggers, *callbacks,
+                         _progress(cfg, parts, saver, quiet, echo)]
+        trainer = Trainer(**trainer_arguments(cfg, parts, run_callbacks))
         if state is not None:
             fresh_groups = [dict(g) for g in parts.optimizer.param_groups]
             # Types and sizes first; a callback added on resume (a logger) starts fresh.
@@ -132,7 +135,7 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
         try:
             with StopOnSignal(trainer, echo):
                 trainer.fit()
-            status = "completed"
+            status = trainer.end_status
         except Interrupted:
             status = "interrupted"
             echo(f"interrupted: saved {saver.saved} (epoch {trainer.epoch}, step "

@@ -167,6 +167,7 @@ class Trainer:
         self.sums = EpochSums(self.metrics, self.metric_transform)
         self.interrupt_requested = False
         self.stop_reason = None
+        self.end_status = "completed"  # what the run's summary says once fit returns
         self._started = None
         self._elapsed_before = 0.0
         self._lrs_used = None
@@ -186,9 +187,13 @@ class Trainer:
         lrs = self.lrs_used()
         return {"lr" if len(lrs) == 1 else f"lr/{i}": lr for i, lr in enumerate(lrs)}
 
-    def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current epoch (early stopping, max_steps)."""
+    def stop(self, reason: str, status: str = "completed") -> None:
+        """Ask the loop to stop after the current epoch (early stopping, max_steps).
+
+        ``status`` is what the run's summary then says: ``completed``, or ``pruned`` when a
+        sweep's pruner ended a trial that would not win."""
         self.stop_reason = reason
+        self.end_status = status
 
     def _call(self, hook: str, *args) -> None:
         for cb in self.callbacks:

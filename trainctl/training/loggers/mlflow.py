@@ -17,7 +17,8 @@ from ...core.errors import TrainctlError
 from .base import Logger, flatten_config, require
 
 # trainctl's run status -> MLflow's.
-STATUS = {"completed": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
+STATUS = {"completed": "FINISHED", "pruned": "FINISHED", "interrupted": "KILLED",
+          "failed": "FAILED"}
 # Characters MLflow allows in a param or metric name; others become "_".
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_\-. /]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
