@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import optuna
 import pytest
@@ -18,6 +19,7 @@ from trainctl.cli import cli
 from trainctl.core.errors import ConfigError
 from trainctl.training import sweep, sweep_results, train
 
+REPO = Path(__file__).resolve().parents[2]
 CONFIG = """\
 name: tiny
 seed: 0
@@ -117,8 +119,8 @@ def _sweep_command(folder, *extra):
 
 
 def _env():
-    return {**os.environ, "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get(
-        "PYTHONPATH", "")}
+    """The subprocesses import this checkout's trainctl (the tests run from a temporary folder)."""
+    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
 @pytest.mark.slow
