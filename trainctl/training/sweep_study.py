@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -50,22 +51,28 @@ def storage_text(url: str) -> str:
     return url
 
 
-def storage_for(url: str):
-    """Optuna's RDB storage for ``url``, with heartbeats (a killed process's trial runs again)."""
-    optuna = require_optuna()
+def storage_for(url: str, attempts: int = 5):
+    """Optuna's RDB storage for ``url``, with heartbeats (a killed process's trial runs again).
+
+    Two processes opening a new database at once race to create its tables (one of them gets a
+    UNIQUE constraint or "table exists" error); the loser tries again after a moment, when the
+    tables exist. A database that stays unreachable fails after a few seconds."""
+    require_optuna()
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S,
-                          grace_period=GRACE_S,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(2))
-    except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as e:
-        raise ConfigError(f"--storage {storage_text(url)}: cannot open it: "
-                          f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    except Exception as e:  # noqa: BLE001  (SQLAlchemy's own errors: unreachable host...)
-        raise ConfigError(f"--storage {storage_text(url)}: cannot open it: "
-                          f"{type(e).__name__}: {str(e).splitlines()[0]}") from None
+    for attempt in range(attempts):
+        try:
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S,
+                              grace_period=GRACE_S,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(2))
+        except (ImportError, ValueError) as e:  # no such dialect or driver: trying again is vain
+            problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+            break
+        except Exception as e:  # noqa: BLE001  (SQLAlchemy's own errors: a race, a bad host)
+            problem = f"{type(e).__name__}: {str(e).splitlines()[0]}"
+            time.sleep(0.2 * (attempt + 1))
+    raise ConfigError(f"--storage {storage_text(url)}: cannot open it: {problem}")
 
 
 def open_study(plan, space, base):
