@@ -341,9 +341,9 @@ def sweep(config, space, trials, jobs, storage, study, sampler, pruner, timeout,
 
     \b
     Examples:
-      trainctl sweep configs/spirals_mlp.yaml --space configs/sweeps/spirals_space.yaml
-      trainctl sweep configs/spirals_mlp.yaml --space space.yaml --trials 40 --jobs 4
-      trainctl sweep configs/spirals_mlp.yaml --report
+      trainctl sweep configs/tabular_regression.yaml \\
+          --space configs/sweeps/diabetes_space.yaml --trials 30 --jobs 2
+      trainctl sweep configs/tabular_regression.yaml --report
     """
     from .commands.sweep import run_sweep
 

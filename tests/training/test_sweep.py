@@ -262,3 +262,14 @@ def test_report_of_a_study_that_is_not_there(project):
           trials=1, pruner="none", echo=lambda *a, **k: None)
     with pytest.raises(ConfigError, match=r"no study 'other' in .*sweep.db \(it has tiny\)"):
         sweep_results("tiny.yaml", study="other")
+
+
+def test_timeout_and_the_hyperband_pruner(project):
+    text = "objective: val/loss\noptimizer.lr: {log_uniform: [1.0e-3, 1.0e-1]}\n"
+    none = sweep("tiny.yaml", space(project, text), trials=5, timeout=0,
+                 echo=lambda *a, **k: None)
+    assert none["trials"] == [] and none["best"] is None  # no trial starts after the timeout
+    result = sweep("tiny.yaml", "space.yaml", trials=3, pruner="hyperband", seed=0,
+                   study="hb", echo=lambda *a, **k: None)
+    assert len(result["trials"]) == 3
+    assert {r["state"] for r in result["trials"]} <= {"completed", "pruned"}
