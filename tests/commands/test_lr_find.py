@@ -101,6 +101,19 @@ def test_param_groups_keep_their_ratio(write_config, tmp_path):
     assert cfg["optimizer"]["param_groups"][0]["lr"] == pytest.approx(lr / 4, rel=1e-2)
 
 
+def test_apply_keeps_the_overrides_the_test_ran_with(tmp_path):
+    path = tmp_path / "spirals.yaml"
+    path.write_text((ROOT / "configs" / "spirals_mlp.yaml").read_text())
+    overrides = ["data.batch_size=32", "model.sizes.1=16", "optimizer.weight_decay=0.001"]
+    result = lr_find(path, overrides, min_lr=1e-4, max_lr=1.0, steps=20,
+                     runs_root=tmp_path / "runs", apply=True)
+    text = result["applied"].read_text()
+    assert "(included below)" in text
+    cfg = load_config(result["applied"])
+    want = load_config(path, [*overrides, f"optimizer.lr={result['suggested']!r}"])
+    assert dict(cfg) == dict(want)  # the applied file trains what the test ran, at the new LR
+
+
 def test_the_lr_grows_and_the_loss_is_smoothed():
     assert lr_schedule(1e-4, 1e-1, 4) == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])
     assert lr_schedule(0.0, 1.0, 5, "linear") == [0.0, 0.25, 0.5, 0.75, 1.0]

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy
 
 from ..config import load_config
+from ..config.changes import override_mapping
 from ..core.errors import ConfigError
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from . import plot_style as style
@@ -276,23 +277,28 @@ def plot_lr_find(lrs, smoothed, found: dict, out: Path, name: str | None = None)
 def apply_suggestion(config, cfg, lr: float, base_lr: float, overrides=(),
                      trust_code=False) -> Path:
     """Write ``<stem>.lr-<lr>.yaml`` next to ``config`` (``-2``, ``-3``... when taken): the
-    original as ``base:`` and the new ``optimizer.lr``. A param-group rule with its own ``lr``
-    is scaled by the same factor, so the groups keep their ratios. Checked by loading it."""
+    original as ``base:``, the ``--set`` overrides the test ran with, and the new
+    ``optimizer.lr``. A param-group rule with its own ``lr`` is scaled by the same factor, so
+    the groups keep their ratios. Checked by loading it."""
     import yaml
 
     source = Path(config)
-    text = f"optimizer:\n  lr: {lr!r}\n"
+    # the --set the test ran with first (the base file does not have them), then the new LR
+    changed = override_mapping(source, overrides)
+    optimizer = changed.setdefault("optimizer", {})
+    optimizer["lr"] = lr
     scale = lr / base_lr
     rules = cfg["optimizer"].get("param_groups") or []
     if any("lr" in rule for rule in rules):
-        scaled = [{**rule, "lr": _round(rule["lr"] * scale)} if "lr" in rule else rule
-                  for rule in rules]
+        optimizer["param_groups"] = [
+            {**rule, "lr": _round(rule["lr"] * scale)} if "lr" in rule else rule
+            for rule in rules]
         # group 0 may be a rule (every parameter matched one): optimizer.lr then scales too
-        text = yaml.safe_dump({"optimizer": {"lr": _round(cfg["optimizer"]["lr"] * scale),
-                                             "param_groups": scaled}}, sort_keys=False)
+        optimizer["lr"] = _round(cfg["optimizer"]["lr"] * scale)
     header = f"# trainctl lr-find: the steepest-descent LR of {source.name}\n"
-    if overrides:  # the base file does not have them: say what the test ran with
-        header += f"# found with --set {' --set '.join(overrides)} (not included below)\n"
+    if overrides:
+        header += f"# found with --set {' --set '.join(overrides)} (included below)\n"
+    text = yaml.safe_dump(changed, sort_keys=False)
     body = f"{header}base: {source.name}\n{text}"
     for i in range(1, 1000):
         path = source.with_name(f"{source.stem}.lr-{lr:g}{'' if i == 1 else f'-{i}'}.yaml")

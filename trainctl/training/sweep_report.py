@@ -21,9 +21,8 @@ from pathlib import Path
 import yaml
 
 from ..config import load_config
-from ..config.loader import Sources, apply_override, load_with_bases, parse_override
+from ..config.changes import override_mapping
 from ..core.errors import ConfigError
-from .sweep_space import lookup
 from .sweep_study import open_existing_study
 from .tables import write_columns
 
@@ -93,21 +92,10 @@ def _write_trials_csv(rows: list[dict], path: Path) -> Path:
 
 def write_best_config(config, best: dict, path: Path, study_name: str, objective: str) -> Path:
     """``best.yaml``: the original config as ``base:`` and the best trial's overrides on top,
-    checked to load to exactly the config the trial ran. A list entry (``model.sizes.1``) is
-    written as the whole list, since YAML merges replace lists."""
+    checked to load to exactly the config the trial ran (see
+    :func:`~trainctl.config.changes.override_mapping`)."""
     source = Path(config)
-    data, _ = load_with_bases(source)
-    for text in best["overrides"]:
-        apply_override(data, Sources(), text)
-    changed = {}
-    for text in best["overrides"]:
-        keys, _ = parse_override(text)
-        head = []
-        for part in keys:
-            if isinstance(part, int):
-                break
-            head.append(part)
-        _set(changed, head, lookup(data, ".".join(map(str, head))))
+    changed = override_mapping(source, best["overrides"])
     value = best["value"]
     header = (f"# trainctl sweep: the best trial of study {study_name!r} (trial "
               f"{best['number']}, {objective} {value:.6g}), written "
@@ -132,13 +120,6 @@ def _base_path(source: Path, path: Path) -> str:
     if src.is_relative_to(cwd) and here.is_relative_to(cwd):
         return os.path.relpath(src, here)
     return str(src)
-
-
-def _set(tree: dict, keys: list, value) -> None:
-    node = tree
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
 
 
 def draw_charts(study, sweep_dir: Path, objective: str, skipped: list) -> list[Path]:

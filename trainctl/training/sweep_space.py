@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import load_config
+from ..config.changes import value_at
 from ..config.loader import Sources, config_error, load_yaml, parse_override, safe_load
 from ..config.registry import KINDS, registry
 from ..core.errors import ConfigError
@@ -198,7 +199,7 @@ class Space:
         for key, value in sampled.items():
             parent, _, last = key.rpartition(".")
             if last == "type" and parent and config is not None:
-                current = lookup(config, parent)
+                current = value_at(config, parse_override(f"{parent}=0")[0])
                 if isinstance(current, dict):
                     kept = {k: v for k, v in current.items()
                             if k != "type" and takes_argument(value, k)}
@@ -346,20 +347,6 @@ def short_names(keys: list[str]) -> dict:
     lasts = [k.rpartition(".")[2] for k in keys]
     return {k: (last if lasts.count(last) == 1 and not last.isdigit() else k)
             for k, last in zip(keys, lasts)}
-
-
-def lookup(config, dotted: str):
-    """The value at a dotted key (``model.sizes.1``) of a config, or None."""
-    node = config
-    for part in dotted.split("."):
-        if isinstance(node, list) and re.fullmatch(r"-?\d+", part):
-            index = int(part)
-            node = node[index] if -len(node) <= index < len(node) else None
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            return None
-    return node
 
 
 def takes_argument(type_name, argument: str) -> bool:
