@@ -18,6 +18,11 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.base
 
+# The bench case `distributed` runs mpiexec: the mpi extra (mpi4py + the MPICH wheel).
+$(VENV)/.mpi: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[mpi]'
+	touch $@ $(VENV)/.base
+
 run: $(VENV)/.base
 	$(BIN)/trainctl train configs/linreg.yaml
 
@@ -27,7 +32,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/python -m ruff check trainctl tests bench examples
 
-bench: $(VENV)/.base
+bench: $(VENV)/.mpi
 	$(BIN)/python bench/run.py
 
 # Regenerates the PyTorch golden fixtures; needs torch (pip install torch==2.13.0).

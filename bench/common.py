@@ -139,6 +139,17 @@ def load_torch(threads: int = THREADS):
     return torch
 
 
+def torch_compiled(torch, step):
+    """``torch.compile(step)`` after one call that compiles it, or None where torch.compile
+    does not work here (no C compiler, an unsupported Python...)."""
+    try:
+        compiled = torch.compile(step)
+        compiled()
+        return compiled
+    except Exception:  # any failure means "no column", not a failed benchmark
+        return None
+
+
 # ------------------------------------------------------------------------------ timing
 
 

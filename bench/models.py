@@ -6,7 +6,9 @@ Models (float32, cross-entropy loss, plain SGD ``lr=0.01``):
 - LeNet-5 on 1x28x28 inputs: conv5(6, pad 2)-ReLU-maxpool2, conv5(16)-ReLU-maxpool2,
   400-120-84-10 with ReLU, at batch 64.
 
-One step is: forward, loss, backward, SGD update. The NumPy version does the same maths with
+One step is: forward, loss, backward, SGD update; the "graph" column runs the same step through
+``tc.compile`` (graph mode, issue 17), and a "torch.compile" column appears where PyTorch's
+compiler works on this machine. The NumPy version does the same maths with
 no framework: explicit forward and backward on arrays, convolution by the same "wide row"
 im2col + one matrix product as trainctl (so the ratio trainctl/NumPy is the framework's
 overhead), max pooling by the same separable passes, and the update written the plain NumPy
@@ -32,7 +34,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import THREADS, fmt_time, interleave, load_torch, median  # noqa: E402
+from common import THREADS, fmt_time, interleave, load_torch, median, torch_compiled  # noqa: E402
 
 LR = 0.01
 
@@ -247,17 +249,41 @@ def bench(key, batch, steps, torch, block=25, settle=0.2):
     _, tc_step = trainctl_step(tc, spec, params)
     xt, yt = tc.tensor(x), tc.tensor(y)
     np_model = numpy_cls([p.copy() for p in params])
-    runs = {"trainctl": lambda: tc_step(xt, yt), "numpy": lambda: np_model.step(x, y)}
+    _, graph_step = trainctl_step(tc, spec, params)
+    graph_step = tc.compile(graph_step, fullgraph=True)  # graph mode (issue 17)
+    runs = {"trainctl": lambda: tc_step(xt, yt), "numpy": lambda: np_model.step(x, y),
+            "graph": lambda: graph_step(xt, yt)}
     if torch is not None:
         pt_step = torch_step(torch, spec, params)
         xp_, yp_ = torch.from_numpy(x), torch.from_numpy(y)
         runs["pytorch"] = lambda: pt_step(xp_, yp_)
+        ct_step = torch_step(torch, spec, params)
+        compiled = torch_compiled(torch, lambda: ct_step(xp_, yp_))
+        if compiled is not None:
+            runs["torch.compile"] = compiled
     times = interleave(runs, steps, block, settle)
     return {k: median(v) for k, v in times.items()}, err
 
 
 # (model, batch, ≤ trainctl/NumPy, ≤ trainctl/PyTorch): the targets of issue 8
 ROWS = [("mlp", 64, 1.15, 0.9), ("mlp", 256, 1.15, 1.0), ("lenet", 64, 1.25, 1.5)]
+# (model, batch) -> (≤ graph/NumPy, ≤ graph/PyTorch or None): the targets of issue 17
+GRAPH_TARGETS = {("mlp", 64): (1.0, None), ("lenet", 64): (1.1, 1.3)}
+
+
+def graph_targets(label, t, max_np, max_pt) -> list:
+    """The rows of issue 17's targets for one model: graph mode against the floor (and
+    PyTorch)."""
+    r_np = t["graph"] / t["numpy"]
+    out = [{"target": f"{label} as a graph: graph/NumPy ≤ {max_np} (issue 17)",
+            "value": f"{r_np:.2f}", "met": r_np <= max_np}]
+    if max_pt is not None:
+        value, met = "torch not installed", None
+        if "pytorch" in t:
+            value, met = f"{t['graph'] / t['pytorch']:.2f}", t["graph"] / t["pytorch"] <= max_pt
+        out.append({"target": f"{label} as a graph: graph/PyTorch ≤ {max_pt} (issue 17)",
+                    "value": value, "met": met})
+    return out
 
 
 def run(argv=None) -> dict:
@@ -276,7 +302,10 @@ def run(argv=None) -> dict:
         t, err = bench(key, batch, steps, torch, args.block, args.settle)
         label = f"{name} step, batch {batch}"
         rows.append({"case": label, "kind": "time", "trainctl": t["trainctl"],
-                     "numpy": t["numpy"], "pytorch": t.get("pytorch")})
+                     "numpy": t["numpy"], "pytorch": t.get("pytorch"), "graph": t["graph"],
+                     "torch.compile": t.get("torch.compile")})
+        if (key, batch) in GRAPH_TARGETS:
+            targets += graph_targets(label, t, *GRAPH_TARGETS[key, batch])
         checks.append(f"{name} @ {batch}: {err:.1e}")
         r_np = t["trainctl"] / t["numpy"]
         targets.append({"target": f"{label}: trainctl/NumPy ≤ {max_np}",
@@ -299,7 +328,8 @@ def main(argv=None) -> None:
     result = run(argv)
     for r in result["rows"]:
         print(f"{r['case']:40s} trainctl {fmt_time(r['trainctl']):>10s}  "
-              f"NumPy {fmt_time(r['numpy']):>10s}  PyTorch {fmt_time(r['pytorch']):>10s}")
+              f"graph {fmt_time(r['graph']):>10s}  NumPy {fmt_time(r['numpy']):>10s}  "
+              f"PyTorch {fmt_time(r['pytorch']):>10s}")
     for t in result["targets"]:
         print(f"  {t['target']}: {t['value']} ({'met' if t['met'] else 'not met'})")
 

@@ -8,7 +8,11 @@ Cases (one module each, all with a ``run(argv) -> dict``):
 - ``end_to_end``: an epoch through the real ``trainctl train`` (quiet and with the live display)
   against the bare step, peak RSS, memory over 10 epochs;
 - ``startup``: ``trainctl --help``, ``import trainctl``;
-- ``ops``: per-op overhead on small tensors (details only).
+- ``ops``: per-op overhead on small tensors (details only);
+- ``graph``: graph mode's trace time, memory over 10,000 replays, traces in an epoch;
+- ``sequence``: LSTM and TransformerEncoderLayer training steps (issue 19);
+- ``distributed``: allreduce time against bucket size next to MPI's point-to-point figure,
+  MLP samples/s at 1 and 2 ranks, DDP's overlap (issue 18; runs ``mpiexec -n 2`` itself).
 
 trainctl, the hand-written NumPy floor and PyTorch (when ``import torch`` works: ``pip install
 torch==2.13.0`` for a CPU build, or ``PYTHONPATH=. /path/to/torch-env/bin/python bench/run.py``)
@@ -34,11 +38,14 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import ROOT, UNSET, bench_env, fmt_ratio, fmt_time, machine_description  # noqa: E402
 
-CASES = ("models", "linreg", "data_loader", "end_to_end", "startup", "ops")
+CASES = ("models", "linreg", "data_loader", "end_to_end", "startup", "ops", "graph",
+         "sequence", "distributed")
 QUICK = {  # smoke-test sizes: numbers too noisy to read, but every path runs
     "models": ["--steps", "50"], "linreg": ["--steps", "600"], "data_loader": ["--epochs", "2"],
     "end_to_end": ["--rounds", "1", "--memory-epochs", "3"], "startup": ["--repeats", "3"],
-    "ops": [],
+    "ops": [], "graph": ["--replays", "500"],
+    "sequence": ["--steps", "10", "--block", "5"],
+    "distributed": ["--quick"],
 }
 NEEDS_CLI = ("end_to_end", "startup")
 CLI_DEPS = "click, yaml, rich, matplotlib"
@@ -108,12 +115,26 @@ def render(results: dict, torch_version, removed: dict) -> str:
              "## Results (medians; ratios are time per step or per item, > 1: trainctl slower)",
              "", "| case | trainctl | NumPy | PyTorch | trainctl/NumPy | trainctl/PyTorch |",
              "|---|---:|---:|---:|---:|---:|"]
+    graph_rows = []
     for res in results.values():
         for r in res.get("rows", []):
             lines.append(f"| {r['case']} | {_cell(r, 'trainctl')} | {_cell(r, 'numpy')} | "
                          f"{_cell(r, 'pytorch')} | {_time_ratio(r, 'numpy')} | "
                          f"{_time_ratio(r, 'pytorch')} |")
-    lines += ["", "## Targets (issue 8)", "", "| target | measured | met |", "|---|---|:-:|"]
+            if r.get("graph") is not None:
+                graph_rows.append(r)
+    if graph_rows:
+        lines += ["", "## Graph mode (issue 17: the same step traced once, replayed)", "",
+                  "| case | eager | graph | NumPy | PyTorch | torch.compile | graph/NumPy | "
+                  "graph/PyTorch | eager/graph |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in graph_rows:
+            lines.append(f"| {r['case']} | {_cell(r, 'trainctl')} | {_cell(r, 'graph')} | "
+                         f"{_cell(r, 'numpy')} | {_cell(r, 'pytorch')} | "
+                         f"{_cell(r, 'torch.compile')} | {fmt_ratio(r['graph'], r['numpy'])} | "
+                         f"{fmt_ratio(r['graph'], r.get('pytorch'))} | "
+                         f"{fmt_ratio(r['trainctl'], r['graph'])} |")
+    lines += ["", "## Targets (issues 8 and 17)", "", "| target | measured | met |",
+              "|---|---|:-:|"]
     for res in results.values():
         for t in res.get("targets", []):
             met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]

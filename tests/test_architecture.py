@@ -16,6 +16,7 @@ import pytest
 LAYERS = [
     ("trainctl._version", "trainctl.core"),
     ("trainctl.autograd",),
+    ("trainctl.distributed",),  # collectives on tensors: nn (DDP, SyncBatchNorm) and data use them
     ("trainctl.nn", "trainctl.optim", "trainctl.data", "trainctl.utils"),
     ("trainctl.torch_compat",),
     ("trainctl", "trainctl._api"),  # the public namespace `import trainctl as tc`
@@ -285,10 +286,10 @@ def test_the_checker_catches_each_kind_of_offence():
     upward = find_upward_imports(modules)
     assert sorted(upward) == [
         "trainctl/autograd/ops.py:3: trainctl.autograd.ops (layer 1) imports trainctl.training "
-        "from the higher layer 6",
-        "trainctl/data/__init__.py:2: trainctl.data (layer 2) imports trainctl.nn from its peer "
-        "layer 2",
-        "trainctl/nn/__init__.py:1: trainctl.nn (layer 2) imports trainctl from the higher layer 4",
+        "from the higher layer 7",
+        "trainctl/data/__init__.py:2: trainctl.data (layer 3) imports trainctl.nn from its peer "
+        "layer 3",
+        "trainctl/nn/__init__.py:1: trainctl.nn (layer 3) imports trainctl from the higher layer 5",
     ]
     private = find_private_imports(modules)
     assert private == [

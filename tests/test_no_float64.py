@@ -11,7 +11,7 @@ import numpy
 import pytest
 
 import trainctl as tc
-from trainctl.autograd.function import Function
+from trainctl.autograd.array_function import ArrayFunction
 
 nn = tc.nn
 
@@ -20,7 +20,7 @@ nn = tc.nn
 def dtypes_seen(monkeypatch):
     """Record ``(where, op, dtype)`` for every array crossing an op boundary."""
     seen = []
-    original = Function.apply.__func__
+    original = ArrayFunction.apply.__func__
 
     def note(where, op, value):
         if isinstance(value, tc.Tensor):
@@ -47,7 +47,7 @@ def dtypes_seen(monkeypatch):
             ctx.backward = recording_backward  # the engine calls node.backward(node, grad)
         return out
 
-    monkeypatch.setattr(Function, "apply", classmethod(recording_apply))
+    monkeypatch.setattr(ArrayFunction, "apply", classmethod(recording_apply))
     return seen
 
 

@@ -14,13 +14,21 @@ Example:
 # other commands that need no tensors then start without importing NumPy. `import trainctl as tc`
 # followed by any `tc.<name>` behaves exactly as an eager import would.
 from ._version import __version__
+from .torch_compat.imports import install as _install_torch_imports
+
+_install_torch_imports()  # `import trainctl.backends.cudnn`, `import trainctl.jit`: see there
 
 
 def _load():
     import importlib
 
     _api = importlib.import_module("trainctl._api")  # not `from . import`: that calls __getattr__
-    globals().update({k: v for k, v in vars(_api).items() if not k.startswith("__")})
+    # setdefault, not update: a name the user assigned (`tc.load = partial(tc.load, ...)`) or a
+    # submodule an import bound stays as it is; this runs again at every miss.
+    namespace = globals()
+    for name, value in vars(_api).items():
+        if not name.startswith("__"):
+            namespace.setdefault(name, value)
     return _api
 
 
@@ -32,7 +40,11 @@ def __getattr__(name):
 
     # `from . import backend` inside the package asks here first: load the submodule itself,
     # not the whole API (which would import half-initialised modules in a cycle).
-    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+    try:
+        spec = importlib.util.find_spec(f"{__name__}.{name}")
+    except ImportError:  # a refused PyTorch module: the API raises its line, as AttributeError
+        spec = None
+    if spec is not None:
         return importlib.import_module(f"{__name__}.{name}")
     api = _load()
     try:

@@ -1,5 +1,5 @@
-"""The ``trainctl`` command line: train, eval, predict, plot-lr, lr-find, sweep, check, list,
-runs.
+"""The ``trainctl`` command line: train, eval, predict, generate, plot-lr, lr-find, sweep, check,
+list, runs.
 
 This is the only module that exits. User errors (``TrainctlError``: bad config, data, checkpoint)
 print one clear line and exit with code 2; an unexpected exception is a bug: exit code 1 with a
@@ -53,10 +53,16 @@ def cli():
                    "run directory (then CONFIG may be left out: the run's own config is used).")
 @click.option("--device", help="cpu, cuda, cuda:N or auto (overrides the config).")
 @click.option("--quiet", is_flag=True, help="Plain one-line-per-epoch logs, no live bars.")
+@click.option("--graph", is_flag=True,
+              help="Run the steps as traced graphs (same numbers, less Python): train.graph=true.")
 @click.option("--runs-root", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder that holds runs/<name>/...")
+@click.option("--nproc", type=click.IntRange(min=1), metavar="N",
+              help="Train data-parallel on N processes of this machine (starts mpiexec; "
+                   "data.batch_size is per process).")
 @_trust_option
-def train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_code):
+def train(config, overrides, run_dir, resume, device, quiet, graph, runs_root, nproc,
+          trust_code):
     """Train the model described by CONFIG and write a run directory.
 
     The run directory holds config.yaml (exactly what ran), metrics.csv/.jsonl, lr.png,
@@ -67,10 +73,15 @@ def train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_co
       trainctl train configs/linreg.yaml
       trainctl train configs/spirals_mlp.yaml --set optimizer.lr=0.05 --quiet
       trainctl train configs/spirals_mlp.yaml --resume auto
+      trainctl train configs/mnist_lenet.yaml --graph
+      trainctl train configs/spirals_mlp.yaml --nproc 2
     """
     from .commands.train import run_train
 
-    return run_train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_code)
+    if graph:  # an override, so the run's config.yaml records it
+        overrides = (*overrides, "train.graph=true")
+    return run_train(config, overrides, run_dir, resume, device, quiet, runs_root, trust_code,
+                     nproc)
 
 
 @cli.command(name="eval")
@@ -129,6 +140,31 @@ def predict(checkpoint, input, out, batch_size, proba, trust_code):
     from .commands.predict import run_predict
 
     return run_predict(checkpoint, input, out, batch_size, proba, trust_code)
+
+
+@cli.command()
+@click.argument("checkpoint", type=click.Path())
+@click.option("--prompt", default="", help="Text to continue (default: start a new line).")
+@click.option("--tokens", type=click.IntRange(0, 100_000), default=200, show_default=True,
+              help="How many tokens (characters, words or BPE pieces) to add.")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Sampling temperature; 0 always takes the most likely token.")
+@click.option("--top-k", type=click.IntRange(min=1), default=None,
+              help="Sample among the K most likely tokens only.")
+@click.option("--seed", type=int, default=None, help="Seed the sampling (repeatable output).")
+@_trust_option
+def generate(checkpoint, prompt, tokens, temperature, top_k, seed, trust_code):
+    """Sample text from a trained language model. CHECKPOINT is a .safetensors file or a run
+    directory of a model trained on a TextFile dataset (its vocabulary is in the checkpoint).
+
+    \b
+    Examples:
+      trainctl generate runs/sonnets_char_lstm/latest --prompt "Shall I " --seed 0
+      trainctl generate runs/sonnets_char_lstm/latest --tokens 400 --temperature 0.7 --top-k 10
+    """
+    from .commands.generate import run_generate
+
+    return run_generate(checkpoint, prompt, tokens, temperature, top_k, seed, trust_code)
 
 
 @cli.command()

@@ -4,6 +4,7 @@ import numpy
 import pytest
 
 import trainctl as tc
+from trainctl.autograd.array_function import ArrayFunction
 
 
 def leaf(values):
@@ -351,10 +352,10 @@ def test_ten_thousand_deep_graph_through_different_ops():
     numpy.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0], rtol=1e-9)
 
 
-# ---------------------------------------------------------------------------- custom Function
+# ------------------------------------------------- ArrayFunction (the ops' array-level base)
 
 
-class Cube(tc.autograd.Function):
+class Cube(ArrayFunction):
     @staticmethod
     def forward(ctx, a, scale=1.0):
         ctx.save_for_backward(a)
@@ -380,7 +381,7 @@ def test_custom_function_forward_backward_and_params():
 def test_custom_function_constants_and_needs_input_grad():
     seen = {}
 
-    class Scale(tc.autograd.Function):
+    class Scale(ArrayFunction):
         @staticmethod
         def forward(ctx, a, b):
             seen["needs"] = list(ctx.needs_input_grad)
@@ -399,7 +400,7 @@ def test_custom_function_constants_and_needs_input_grad():
 
 
 def test_engine_un_broadcasts_gradients_returned_in_broadcast_shape():
-    class BroadcastAdd(tc.autograd.Function):
+    class BroadcastAdd(ArrayFunction):
         @staticmethod
         def forward(ctx, a, b):
             return a + b

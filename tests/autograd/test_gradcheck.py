@@ -3,10 +3,11 @@
 import pytest
 
 import trainctl as tc
-from trainctl.autograd import Function, gradcheck
+from trainctl.autograd import gradcheck
+from trainctl.autograd.array_function import ArrayFunction
 
 
-class WrongSquare(Function):
+class WrongSquare(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)

@@ -11,7 +11,7 @@ import pytest
 
 import trainctl as tc
 from trainctl.autograd.serialization import MAX_NESTING, to_bytes
-from trainctl.core.errors import CheckpointError
+from trainctl.core.errors import CheckpointError, UnsupportedFeatureError
 
 
 def safetensors(header: dict, body: bytes = b"") -> bytes:
@@ -152,3 +152,31 @@ def test_a_file_that_is_a_folder_or_a_device(tmp_path):
         tc.load("/dev/zero")
     with pytest.raises(CheckpointError, match="file not found"):
         tc.load(tmp_path / "nope.safetensors")
+
+
+def test_saving_a_whole_module_is_refused_in_one_line_with_the_state_dict_recipe():
+    model = tc.nn.Linear(2, 2)
+    buffer = io.BytesIO()
+    for obj, where in ((model, ""), ({"model": model}, " (at model)")):
+        with pytest.raises(UnsupportedFeatureError) as info:
+            tc.save(obj, buffer)
+        message = str(info.value)
+        assert message == (
+            f"tc.save of a whole Linear{where} is not supported by trainctl: it would need "
+            "pickle; save its state_dict() instead: tc.save(obj.state_dict(), path), later "
+            "obj.load_state_dict(tc.load(path))")
+        assert isinstance(info.value, TypeError) and isinstance(info.value, tc.TrainctlError)
+    with pytest.raises(UnsupportedFeatureError, match="whole SGD"):
+        tc.save(tc.optim.SGD(model.parameters(), lr=0.1), buffer)
+    assert buffer.getvalue() == b""
+
+
+def test_map_location_as_a_dict_or_a_function_as_in_the_ddp_tutorial(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    tc.save({"w": tc.ones(2)}, path)
+    # the DDP tutorial's {'cuda:0': 'cuda:%d' % rank}: files load to the CPU, which it leaves
+    assert tc.load(path, map_location={"cuda:0": "cuda:1"})["w"].device.type == "cpu"
+    assert tc.load(path, map_location={"cpu": "cpu"})["w"].tolist() == [1.0, 1.0]
+    seen = []
+    moved = tc.load(path, map_location=lambda t, loc: seen.append(loc) or t * 2)
+    assert moved["w"].tolist() == [2.0, 2.0] and seen == ["cpu"]

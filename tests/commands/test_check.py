@@ -170,3 +170,71 @@ def test_every_shipped_config_passes_check(config, cli, monkeypatch):
     code, out, err = cli("check", config)
     assert code == 0, err
     assert "config OK" in out
+
+
+HUGE = GOOD.replace(
+    "    - {type: Linear, in_features: 2, out_features: 16}\n"
+    "    - {type: ReLU}\n"
+    "    - {type: Linear, in_features: 16, out_features: 3}\n",
+    "    - {type: Linear, in_features: 2, out_features: 160000}\n"
+    "    - {type: ReLU}\n"
+    "    - {type: Linear, in_features: 160000, out_features: 160000}\n"
+    "    - {type: LayerNorm, normalized_shape: 160000}\n"
+    "    - {type: Linear, in_features: 160000, out_features: 3}\n",
+)
+
+
+def test_a_model_too_big_to_allocate_is_dry_run_on_meta(cfg_file, cli):
+    # 25.6 billion float32 parameters: 102 GB that check must not allocate.
+    import tracemalloc
+
+    tracemalloc.start()
+    code, out, err = cli("check", cfg_file(HUGE))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert code == 0, err
+    assert peak < 200_000_000
+    assert "[2, 160000]" in out and "25,600,160,000" in out and "[2, 3]" in out
+    assert "total parameters: 25,601,440,003" in out
+    assert "102.4 GB" in out and "meta device" in out
+    assert "config OK" in out
+
+
+def test_a_huge_model_that_does_not_fit_its_data_still_names_the_layer(cfg_file, cli):
+    code, out, err = cli("check", cfg_file(HUGE.replace("in_features: 160000, out_features: 3",
+                                                        "in_features: 16000, out_features: 3")))
+    assert code == 2
+    assert "model.layers.4 (Linear): expected input features 16000, got 160000" in err
+
+
+def test_a_normal_model_is_dry_run_for_real(cfg_file, cli):
+    code, out, err = cli("check", cfg_file(GOOD))
+    assert code == 0, err
+    assert "meta" not in out
+
+
+def test_a_recurrent_layer_in_a_sequential_shows_its_tuple_output(tmp_path):
+    path = tmp_path / "lstm.yaml"
+    path.write_text("""\
+name: lstm_check
+data:
+  train: {type: SyntheticClassification, kind: blobs, n_samples: 40, n_features: 12,
+          n_classes: 3, seed: 0}
+  batch_size: 8
+model:
+  type: Sequential
+  layers:
+    - {type: Unflatten, dim: 1, unflattened_size: [4, 3]}
+    - {type: LSTM, input_size: 3, hidden_size: 16, batch_first: true}
+    - {type: LastTimeStep}
+    - {type: Linear, in_features: 16, out_features: 3}
+loss: {type: CrossEntropyLoss}
+optimizer: {type: Adam, lr: 0.01}
+""")
+    from trainctl.commands.check import shape_text
+    from trainctl.training import check
+
+    rows = {row[0]: row for row in check(path).layers}
+    assert shape_text(rows["model.layers.1"][2]) == "[2, 4, 16], ([1, 2, 16], [1, 2, 16])"
+    assert rows["model.layers.1"][3] == 4 * 16 * (3 + 16) + 2 * 4 * 16  # PyTorch's LSTM count
+    assert shape_text(rows["model.layers.2"][2]) == "[2, 16]"

@@ -295,3 +295,15 @@ def test_cuda_without_cupy_is_a_clear_error(tmp_path, write_config, invoke, monk
     assert code == 2
     assert "cuda" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.safetensors"))
+
+
+def test_graph_flag_trains_the_same_run_and_records_the_mode(tmp_path, write_config, invoke):
+    cfg = write_config()
+    assert invoke("train", cfg, "--quiet", "--run-dir", "eager")[0] == 0
+    code, _, err = invoke("train", cfg, "--quiet", "--graph", "--run-dir", "graph")
+    assert code == 0, err
+    assert epoch_rows(tmp_path / "graph") == epoch_rows(tmp_path / "eager")
+    assert tc.config.load_config(tmp_path / "graph" / "config.yaml")["train"]["graph"] is True
+    eager = load_checkpoint(tmp_path / "eager" / "checkpoints" / "last.safetensors")["model"]
+    graph = load_checkpoint(tmp_path / "graph" / "checkpoints" / "last.safetensors")["model"]
+    assert all(numpy.array_equal(eager[k].numpy(), graph[k].numpy()) for k in eager)

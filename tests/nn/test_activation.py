@@ -8,7 +8,7 @@ import pytest
 import trainctl as tc
 import trainctl.nn.functional as F
 from trainctl.autograd import gradcheck
-from trainctl.nn.functional._special import erf, erf_array, erfc_array
+from trainctl.autograd.ops.special import erf, erf_array, erfc_array
 
 
 def _away_from_kinks(shape=(3, 5), seed=0):

@@ -121,9 +121,25 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = y.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0 < (per_channel == 0).all(-1).sum() < 128
-    y3 = F.dropout2d(tc.ones(4, 6, 5), 0.5).numpy()  # (N, C, L): channel-wise, like torch
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d and assuming"):
+        y3 = F.dropout2d(tc.ones(4, 6, 5), 0.5).numpy()  # (N, C, L): channel-wise, like torch
     assert np.all((y3 == 0).all(-1) | (y3 == 2).all(-1))
     assert tc.nn.Dropout2d(0.5).eval()(tc.ones(1, 2, 2, 2)).sum().item() == 8
-    with pytest.raises(ShapeError):
-        F.dropout2d(tc.ones(3, 3))
     assert gradcheck(lambda t: F.dropout2d(t, 0.0), [_r(2, 2, 2, 2)])
+
+
+def test_dropout2d_on_2d_input_warns_and_drops_elements_as_torch():
+    # PyTorch 2.13: a deprecation warning, then channels along dim 1, i.e. single elements.
+    with pytest.warns(UserWarning, match=r"^dropout2d: Received a 2-D input to dropout2d, "
+                                         r"which is deprecated"):
+        y = tc.nn.Dropout2d(0.5)(tc.ones(40, 50)).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert ((y == 0).any(1) & (y == 2).any(1)).all()  # elements, not whole rows
+    assert 0.3 < (y == 0).mean() < 0.7
+    with pytest.warns(UserWarning, match="Received a 2-D input"):  # eval: warns, then identity
+        assert (tc.nn.Dropout2d(0.5).eval()(tc.ones(3, 4)) == 1).all()
+    with pytest.warns(UserWarning, match="Received a 5-D input"):
+        y5 = F.dropout2d(tc.ones(2, 8, 2, 2, 2), 0.5).numpy().reshape(2, 8, -1)
+    assert np.all((y5 == 0).all(-1) | (y5 == 2).all(-1))
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        F.dropout2d(tc.ones(6))

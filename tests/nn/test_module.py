@@ -260,3 +260,11 @@ def test_deepcopy_gives_independent_parameters():
     with tc.no_grad():
         twin.head.weight.add_(1.0)
     assert not np.array_equal(twin.head.weight.detach().numpy(), net.head.weight.detach().numpy())
+
+
+def test_a_state_dict_that_does_not_fit_raises_a_runtime_error_as_torch():
+    # PyTorch code catches RuntimeError around load_state_dict (warm-starting recipes do).
+    with pytest.raises(RuntimeError, match="missing key"):
+        nn.Sequential(nn.Linear(2, 3)).load_state_dict(nn.Linear(2, 3).state_dict())
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        nn.Linear(2, 3).load_state_dict(nn.Linear(3, 3).state_dict(), strict=False)

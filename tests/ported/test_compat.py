@@ -75,8 +75,8 @@ def test_device_and_model_to():
 
 @pytest.mark.parametrize("get, feature", [
     (lambda: tc.jit.script, "torch.jit"),
-    (lambda: tc.compile, "torch.compile"),
-    (lambda: tc.distributed, "torch.distributed"),
+    (lambda: tc.export, "torch.export"),
+    (lambda: tc.nn.DataParallel(tc.nn.Linear(1, 1)), "torch.nn.DataParallel"),
     (lambda: tc.amp, "torch.amp"),
     (lambda: tc.cuda.Stream, "CUDA streams"),
     (lambda: tc.cuda.amp.autocast, "torch.cuda.amp"),

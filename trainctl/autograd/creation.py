@@ -2,7 +2,9 @@
 
 dtype inference follows PyTorch: Python floats become float32 (the default dtype), ints int64,
 bools bool; a NumPy array keeps its dtype. Random draws come from trainctl's seeded generator, on
-the CPU, and are then moved, so a seed gives the same numbers on every device.
+the CPU, and are then moved, so a seed gives the same numbers on every device. Without
+``device=`` a tensor is made on the default device (``tc.set_default_device``, ``with
+tc.device(...)``); on the ``meta`` device nothing is drawn or filled, only the shape is kept.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy
 
 from ..core import backend, dtypes
 from ..core.random import generator_for
+from .grad_mode import STATE
 from .tensor import Tensor, copy_data, infer_numpy
 
 
@@ -31,11 +34,16 @@ def size_tuple(size: tuple) -> tuple:
 def _finish(data, dtype, device, requires_grad: bool) -> Tensor:
     if dtype is not None:
         data = data.astype(dtypes.as_dtype(dtype).numpy, copy=False)
+    device = backend.creation_device(device)
     if device is not None:
-        data = backend.to_device(data, backend.as_device(device))
-    t = Tensor._wrap(data)
+        data = backend.to_device(data, device)
+    return _wrapped(data, requires_grad)
+
+
+def _wrapped(data, requires_grad: bool) -> Tensor:
+    t = Tensor._constant(data)  # made from Python values: a graph may keep it as a constant
     if requires_grad:
-        t.requires_grad = True
+        t.requires_grad = True  # refuses integer dtypes, as in PyTorch
     return t
 
 
@@ -47,8 +55,21 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         trainctl.int64
         >>> tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
+        >>> tensor(0.1, dtype=dtypes.float64).item()  # Python floats go straight to that dtype
+        0.1
     """
-    return _finish(copy_data(data), dtype, device, requires_grad)
+    out = _finish(copy_data(data, _float_target(dtype)), dtype, device, requires_grad)
+    if STATE.tracer is not None and isinstance(data, Tensor):
+        STATE.tracer.wrapped(out.array)  # a copy of a tensor's values: a graph must not freeze it
+    return out
+
+
+def _float_target(dtype):
+    """The NumPy dtype Python floats should become for ``dtype`` (None: the default)."""
+    if dtype is None:
+        return None
+    target = dtypes.as_dtype(dtype).numpy
+    return target if numpy.dtype(target).kind == "f" else None
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -75,16 +96,28 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
+def _on_meta(device) -> bool:
+    """Whether a creation function with ``device=device`` makes a meta tensor (then it only
+    needs the shape: no values are drawn or computed, whatever the size)."""
+    dev = backend.creation_device(device)
+    return dev is not None and dev.type == "meta"
+
+
+def _meta(shape, dtype, requires_grad) -> Tensor:
+    data = backend.array_module_for(backend.META).empty(shape, dtype=dtypes.as_dtype(dtype).numpy)
+    return _wrapped(data, requires_grad)
+
+
 def _filled(fill, size, dtype, device, requires_grad):
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    dev = backend.as_device(device)
+    dev = backend.creation_device(device) or backend.CPU
     xp = backend.array_module_for(dev)
     if dev.type == "cuda":
         with xp.cuda.Device(dev.index):
             data = xp.full(size_tuple(size), fill, dtype=dt.numpy)
     else:
         data = xp.full(size_tuple(size), fill, dtype=dt.numpy)
-    return _finish(data, None, None, requires_grad)
+    return _wrapped(data, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -148,6 +181,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     dt = dtypes.as_dtype(dtype)
     # Compute in float64 then cast, so float32 ranges have PyTorch's length and values.
     count = int(numpy.ceil((end - start) / step))
+    if _on_meta(device):
+        return _meta((max(count, 0),), dt, requires_grad)
     data = (start + step * numpy.arange(max(count, 0), dtype=numpy.float64)).astype(dt.numpy)
     if dt.category < 2:
         data = numpy.arange(start, end, step, dtype=dt.numpy)
@@ -155,8 +190,15 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Example:
+        >>> linspace(0, 1, 3, requires_grad=True)
+        tensor([0.0000, 0.5000, 1.0000], requires_grad=True)
+    """
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if _on_meta(device):
+        return _meta((int(steps),), dt, requires_grad)
     data = numpy.linspace(start, end, int(steps), dtype=numpy.float64).astype(dt.numpy)
     return _finish(data, None, device, requires_grad)
 
@@ -164,6 +206,8 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
 def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, requires_grad=False):
     """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent."""
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if _on_meta(device):
+        return _meta((int(steps),), dt, requires_grad)
     data = numpy.logspace(start, end, int(steps), base=base).astype(dt.numpy)
     return _finish(data, None, device, requires_grad)
 
@@ -171,6 +215,8 @@ def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, require
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (n x m)."""
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if _on_meta(device):
+        return _meta((n, n if m is None else m), dt, requires_grad)
     return _finish(numpy.eye(n, m, dtype=dt.numpy), None, device, requires_grad)
 
 
@@ -179,6 +225,8 @@ def _float_sample(draw, size, dtype, device, requires_grad) -> Tensor:
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     if not dt.is_floating_point:
         raise TypeError(f"random floats cannot have dtype {dt}")
+    if _on_meta(device):
+        return _meta(size_tuple(size), dt, requires_grad)
     native = numpy.float32 if dt is dtypes.float32 else numpy.float64
     sample = draw(size_tuple(size), native).astype(dt.numpy, copy=False)
     return _finish(sample, None, device, requires_grad)
@@ -198,22 +246,31 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     )
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers from ``low`` (inclusive) to ``high`` (exclusive): ``randint(10, (3,))``."""
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers from ``low`` (inclusive) to ``high`` (exclusive): ``randint(10, (3,))``.
+
+    ``requires_grad=True`` is refused unless ``dtype`` is floating point, as in PyTorch.
+    """
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if _on_meta(device):
+        return _meta(tuple(size), dtype or dtypes.int64, requires_grad)
     data = generator_for(generator).integers(low, high, size=tuple(size), dtype=numpy.int64)
-    return _finish(data, dtype, device, False)
+    return _finish(data, dtype, device, requires_grad)
 
 
-def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    if _on_meta(device):
+        return _meta((int(n),), dtype or dtypes.int64, requires_grad)
     data = generator_for(generator).permutation(int(n)).astype(numpy.int64)
-    return _finish(data, dtype, device, False)
+    return _finish(data, dtype, device, requires_grad)
 
 
 def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -226,16 +283,40 @@ def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
     return randn(*t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randint_like(t: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+def randint_like(t: Tensor, low, high=None, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:
     dtype, device = _like(t, dtype, device)
-    return randint(low, high, tuple(t.shape), dtype=dtype, device=device)
+    return randint(low, high, tuple(t.shape), dtype=dtype, device=device,
+                   requires_grad=requires_grad)
 
 
-def normal(mean, std, size, generator=None, dtype=None, device=None) -> Tensor:
-    """Normal samples with the given mean and std (floats)."""
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal samples: ``normal(0.0, 1.0, (2, 3))`` with float mean and std and a size, or
+    ``normal(means, stds)`` with tensors (one sample per element of their broadcast shape).
+
+    Example:
+        >>> normal(0.0, 0.01, (2, 3), requires_grad=True).shape
+        trainctl.Size([2, 3])
+    """
     rng = generator_for(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None or requires_grad:
+            raise TypeError("normal() with tensor mean or std takes no size or requires_grad; "
+                            "the shape is that of mean and std broadcast together")
+        like = mean if isinstance(mean, Tensor) else std
+        m = mean.array if isinstance(mean, Tensor) else mean
+        s = std.array if isinstance(std, Tensor) else std
+        if like.device.type == "meta":
+            return _meta(numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s)), like.dtype,
+                         False)
+        m, s = (backend.to_device(v, backend.CPU) if hasattr(v, "shape") else v for v in (m, s))
+        sample = rng.normal(m, s).astype(like.array.dtype)
+        return _finish(sample, None, like.device, False)
+    if size is None:
+        raise TypeError("normal() with float mean and std needs a size, e.g. normal(0., 1., (3,))")
     return _float_sample(
-        lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, False
+        lambda s, d: rng.normal(mean, std, s).astype(d), size, dtype, device, requires_grad
     )
 
 

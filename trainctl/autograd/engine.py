@@ -22,7 +22,8 @@ from heapq import heappop, heappush
 import numpy
 
 from ..core.backend import get_array_module
-from .function import sum_to
+from .array_function import sum_to
+from .grad_mode import STATE
 from .tensor import Tensor
 
 _SECOND_BACKWARD = (
@@ -201,6 +202,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         tensors = list(tensors)
         if grad_tensors is None or isinstance(grad_tensors, Tensor):
             grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    if STATE.tracer is not None:  # graph mode records the walk (trace.py)
+        STATE.tracer.record_backward(tensors, grad_tensors, bool(retain_graph))
+        return
     grads = _root_grads(tensors, grad_tensors, "backward(gradient=...) of that shape")
     run_backward(tensors, grads, retain_graph=bool(retain_graph))
 
@@ -274,6 +278,8 @@ def grad(
         (tensor([2., 4.]),)
     """
     _refuse_create_graph(create_graph)
+    if STATE.tracer is not None:
+        STATE.tracer.refuse("tc.autograd.grad()", "call loss.backward() inside the step")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)

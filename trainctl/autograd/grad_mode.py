@@ -21,6 +21,9 @@ class _State(threading.local):
     """Grad mode is per thread, as in PyTorch: a new thread starts with recording on."""
 
     enabled = True
+    # The graph-mode recorder (``trace.Tracer``) while a step is traced in this thread, else
+    # None. Ops, backward and the value reads check it; see ``trace.py``.
+    tracer = None
 
 
 STATE = _State()

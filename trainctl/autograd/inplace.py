@@ -1,5 +1,6 @@
 """In-place updates: ``add_, sub_, mul_, div_, zero_, fill_, copy_, clamp_, uniform_, normal_,
-masked_fill_``, item assignment (``x[i] = v``) and ``x += y``, attached to ``Tensor``.
+masked_fill_``, the in-place twins of the element-wise maths (``exp_, sinh_, atan2_``...), item
+assignment (``x[i] = v``) and ``x += y``, attached to ``Tensor``.
 
 Each one bumps the tensor's version (``Tensor._check_inplace``), so backward can tell that an
 array it saved has changed since. Under grad mode an update that would need recording (of a tensor
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 import numpy
 
-from ..core import backend
+from ..core import backend, dtypes
 from ..core.random import generator_for
-from .grad_mode import STATE
+from .grad_mode import STATE, no_grad
 from .ops import arithmetic
 from .tensor import Tensor
 
@@ -39,30 +40,54 @@ def _operand(other):
     return other
 
 
+def _cast_error(op: str, self: Tensor, other) -> RuntimeError:
+    """PyTorch's error for an update whose result does not fit ``self``'s dtype (NumPy's own
+    is a ``UFuncTypeError`` naming a ufunc)."""
+    # PyTorch's promotion: a float tensor operand gives its dtype, a number the default one
+    floating = getattr(other, "dtype", None) is not None and other.dtype.kind == "f"
+    result = other.dtype if floating and other.ndim else dtypes.get_default_dtype().numpy
+    return RuntimeError(f"{op}: result type {result} can't be cast to the desired output type "
+                        f"{self.array.dtype}")
+
+
 def add_(self: Tensor, other, alpha=1) -> Tensor:
     """In place: ``self += alpha * other``."""
     self._check_inplace("add_")
     other = _operand(other)
-    self.array += other if alpha == 1 else other * alpha
+    try:
+        self.array += other if alpha == 1 else other * alpha
+    except TypeError:  # int += float: checked only on failure, off the hot path
+        raise _cast_error("add_", self, other) from None
     return self
 
 
 def sub_(self: Tensor, other, alpha=1) -> Tensor:
     self._check_inplace("sub_")
     other = _operand(other)
-    self.array -= other if alpha == 1 else other * alpha
+    try:
+        self.array -= other if alpha == 1 else other * alpha
+    except TypeError:
+        raise _cast_error("sub_", self, other) from None
     return self
 
 
 def mul_(self: Tensor, other) -> Tensor:
     self._check_inplace("mul_")
-    self.array *= _operand(other)
+    other = _operand(other)
+    try:
+        self.array *= other
+    except TypeError:
+        raise _cast_error("mul_", self, other) from None
     return self
 
 
 def div_(self: Tensor, other) -> Tensor:
     self._check_inplace("div_")
-    self.array /= _operand(other)
+    other = _operand(other)
+    try:
+        self.array /= other
+    except TypeError:  # true division of an int tensor: PyTorch refuses it too
+        raise _cast_error("div_", self, other) from None
     return self
 
 
@@ -97,6 +122,8 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with samples from U(a, b) drawn from trainctl's seeded generator."""
     self._check_inplace("uniform_")
+    if self.is_meta:  # nothing to fill: drawing a sample of its size would allocate it
+        return self
     sample = generator_for(generator).uniform(a, b, self.array.shape)
     self.array[...] = backend.to_device(sample.astype(self.array.dtype), self.device)
     return self
@@ -105,6 +132,8 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Te
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with samples from N(mean, std**2) drawn from trainctl's seeded generator."""
     self._check_inplace("normal_")
+    if self.is_meta:  # nothing to fill: drawing a sample of its size would allocate it
+        return self
     sample = generator_for(generator).normal(mean, std, self.array.shape)
     self.array[...] = backend.to_device(sample.astype(self.array.dtype), self.device)
     return self
@@ -161,5 +190,47 @@ _METHODS = {
     "__itruediv__": _operator("div_", arithmetic.div),
 }
 
+# The in-place twin ``x.name_(...)`` of each of these methods (PyTorch has them all).
+_MATH = """
+    abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh
+    ceil cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor frac lgamma log log10
+    log1p log2 logit nan_to_num neg negative rad2deg reciprocal relu round rsqrt sgn sigmoid sign
+    sin sinc sinh sqrt square tan tanh trunc mvlgamma polygamma
+    atan2 arctan2 hypot xlogy copysign fmod remainder float_power ldexp lerp heaviside clamp_min
+    clamp_max pow subtract multiply divide true_divide floor_divide
+    bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift gcd lcm
+    nextafter logical_and logical_or logical_xor logical_not
+    eq ne lt le gt ge greater greater_equal less less_equal not_equal
+""".split()
+
+
+def _inplace_of(name: str):
+    """``self.name_(*args)``: ``self.name(*args)`` written into ``self``, PyTorch's rules: the
+    result keeps ``self``'s shape and dtype (a float result cannot go into an int tensor)."""
+
+    def inplace(self: Tensor, *args, **kwargs) -> Tensor:
+        for arg in (*args, *kwargs.values()):
+            _operand(arg)  # refuses an operand that requires grad
+        self._check_inplace(f"{name}_")
+        with no_grad():
+            result = getattr(Tensor, name)(self, *args, **kwargs)  # methods.py attaches it later
+        out, target = result.array, self.array
+        if out.shape != target.shape:
+            raise RuntimeError(f"{name}_: output with shape {list(target.shape)} doesn't match "
+                               f"the broadcast shape {list(out.shape)}")
+        if not numpy.can_cast(out.dtype, target.dtype, casting="same_kind"):
+            raise RuntimeError(f"{name}_: result type {out.dtype} can't be cast to the desired "
+                               f"output type {target.dtype}")
+        target[...] = out
+        return self
+
+    inplace.__name__ = inplace.__qualname__ = f"{name}_"
+    inplace.__doc__ = f"In place: ``self.{name}(...)`` written into ``self``."
+    return inplace
+
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+for _name in _MATH:
+    if not hasattr(Tensor, f"{_name}_"):
+        setattr(Tensor, f"{_name}_", _inplace_of(_name))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ..core import backend, dtypes
 from . import creation, engine
-from .function import Function
+from .array_function import ArrayFunction
 from .ops import arithmetic as ar
+from .ops import binary as bi
 from .ops import comparison as cmp
 from .ops import indexing as ix
 from .ops import linalg as la
@@ -20,11 +21,12 @@ from .ops import selection as sel
 from .ops import shape as sh
 from .ops import softmax as sm
 from .ops import sorting as so
+from .ops import special as sp
 from .ops import unary as un
 from .tensor import Tensor
 
 
-class Clone(Function):
+class Clone(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         return a.copy()
@@ -34,7 +36,7 @@ class Clone(Function):
         return grad
 
 
-class ToDevice(Function):
+class ToDevice(ArrayFunction):
     @staticmethod
     def forward(ctx, a, device):
         ctx.source = backend.device_of(a)
@@ -191,9 +193,9 @@ _METHODS = {
     "add": ar.add, "sub": ar.sub, "mul": ar.mul, "div": ar.div, "pow": ar.pow,
     "subtract": ar.sub, "multiply": ar.mul, "divide": ar.div, "true_divide": ar.div,
     "neg": ar.neg, "negative": ar.neg, "remainder": ar.remainder, "floor_divide": ar.floor_divide,
-    "__add__": ar.add, "__radd__": _reflected(ar.add),
+    "__add__": ar.add, "__radd__": ar.add,  # commutative: tensor first, as torch orders edges
     "__sub__": ar.sub, "__rsub__": _reflected(ar.sub),
-    "__mul__": ar.mul, "__rmul__": _reflected(ar.mul),
+    "__mul__": ar.mul, "__rmul__": ar.mul,
     "__truediv__": ar.div, "__rtruediv__": _reflected(ar.div),
     "__floordiv__": ar.floor_divide, "__rfloordiv__": _reflected(ar.floor_divide),
     "__mod__": ar.remainder, "__rmod__": _reflected(ar.remainder),
@@ -208,6 +210,22 @@ _METHODS = {
     "abs": un.abs, "exp": un.exp, "log": un.log, "log1p": un.log1p, "sqrt": un.sqrt,
     "rsqrt": un.rsqrt, "sin": un.sin, "cos": un.cos, "tanh": un.tanh, "sigmoid": un.sigmoid,
     "relu": un.relu, "square": un.square, "reciprocal": un.reciprocal,
+    "tan": un.tan, "asin": un.asin, "acos": un.acos, "atan": un.atan, "sinh": un.sinh,
+    "cosh": un.cosh, "asinh": un.asinh, "acosh": un.acosh, "atanh": un.atanh,
+    "arcsin": un.asin, "arccos": un.acos, "arctan": un.atan, "arcsinh": un.asinh,
+    "arccosh": un.acosh, "arctanh": un.atanh, "exp2": un.exp2, "expm1": un.expm1,
+    "log2": un.log2, "log10": un.log10, "sinc": un.sinc, "deg2rad": un.deg2rad,
+    "rad2deg": un.rad2deg, "frac": un.frac, "logit": un.logit, "nan_to_num": un.nan_to_num,
+    "positive": un.positive, "absolute": un.abs,
+    "erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv, "lgamma": sp.lgamma,
+    "digamma": sp.digamma, "polygamma": lambda self, n: sp.polygamma(n, self),
+    "mvlgamma": sp.mvlgamma,
+    # two-input maths
+    "atan2": bi.atan2, "arctan2": bi.atan2, "hypot": bi.hypot, "logaddexp": bi.logaddexp,
+    "logaddexp2": bi.logaddexp2, "xlogy": bi.xlogy, "copysign": bi.copysign, "fmax": bi.fmax,
+    "fmin": bi.fmin, "fmod": bi.fmod, "float_power": bi.float_power, "ldexp": bi.ldexp,
+    "lerp": bi.lerp, "heaviside": bi.heaviside, "clamp_min": bi.clamp_min,
+    "clamp_max": bi.clamp_max,
     # element-wise selection
     "clamp": sel.clamp, "clip": sel.clamp, "maximum": sel.maximum, "minimum": sel.minimum,
     "where": lambda self, condition, other: sel.where(condition, self, other),
@@ -220,7 +238,8 @@ _METHODS = {
     # shapes
     "reshape": sh.reshape, "view": _view, "flatten": sh.flatten, "unflatten": sh.unflatten,
     "squeeze": sh.squeeze, "unsqueeze": sh.unsqueeze, "permute": sh.permute,
-    "transpose": sh.transpose, "swapaxes": sh.transpose, "t": sh.t, "expand": sh.expand,
+    "transpose": sh.transpose, "swapaxes": sh.transpose, "swapdims": sh.transpose,
+    "ravel": lambda self: sh.flatten(self), "t": sh.t, "expand": sh.expand,
     "expand_as": sh.expand_as, "broadcast_to": sh.broadcast_to, "repeat": sh.repeat,
     "tile": sh.tile, "flip": sh.flip, "split": sh.split, "chunk": sh.chunk,
     "unbind": sh.unbind, "narrow": sh.narrow,
@@ -237,6 +256,13 @@ _METHODS = {
     "logical_xor": cmp.logical_xor, "logical_not": cmp.logical_not,
     "sign": cmp.sign, "floor": cmp.floor, "ceil": cmp.ceil, "round": cmp.round,
     "trunc": cmp.trunc, "isnan": cmp.isnan, "isinf": cmp.isinf, "isfinite": cmp.isfinite,
+    "fix": cmp.trunc, "sgn": cmp.sign, "signbit": cmp.signbit, "isposinf": cmp.isposinf,
+    "isneginf": cmp.isneginf, "isreal": cmp.isreal, "greater": cmp.gt, "greater_equal": cmp.ge,
+    "less": cmp.lt, "less_equal": cmp.le, "not_equal": cmp.ne, "bitwise_and": cmp.bitwise_and,
+    "bitwise_or": cmp.bitwise_or, "bitwise_xor": cmp.bitwise_xor,
+    "bitwise_not": cmp.bitwise_not, "bitwise_left_shift": cmp.bitwise_left_shift,
+    "bitwise_right_shift": cmp.bitwise_right_shift, "gcd": cmp.gcd, "lcm": cmp.lcm,
+    "nextafter": cmp.nextafter,
     "all": cmp.all, "any": cmp.any,
     # sorting, searching and counting
     "argmax": so.argmax, "argmin": so.argmin,
@@ -249,7 +275,7 @@ _METHODS = {
     "type_as": lambda self, other: pr.cast(self, other.array.dtype),
     "float": _caster("float32"), "double": _caster("float64"), "half": _caster("float16"),
     "long": _caster("int64"), "int": _caster("int32"), "short": _caster("int16"),
-    "bool": _caster("bool"), "byte": _caster("uint8"),
+    "bool": _caster("bool"), "byte": _caster("uint8"), "char": _caster("int8"),
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0),
     "new_tensor": new_tensor, "new_full": new_full,
 }

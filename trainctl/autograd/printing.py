@@ -37,12 +37,13 @@ def _float_formatter(data):
     def plain(v):
         return fmt(v) if numpy.isfinite(v) else str(v)
 
-    # PyTorch pads every element to the width of the widest finite one ("[ 0.5000, -1.0000]",
-    # "[   nan, 1.5000]"); the widest strings come from the extremes, so only those are formatted.
+    # PyTorch pads every element to the width of the widest non-zero finite one
+    # ("[ 0.5000, -1.0000]", "[   nan, 1.5000]"; a -0.0000 wider than those is not padded for);
+    # the widest strings come from the extremes, so only those are formatted.
     samples = []
-    if finite.size:
-        nonzero = numpy.abs(finite[finite != 0])
-        samples += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
+    nonzero = finite[finite != 0]
+    if nonzero.size:
+        samples += [nonzero.max(), nonzero.min(), numpy.abs(nonzero).min()]
     width = max((len(plain(v)) for v in samples), default=0)
     return lambda v: plain(v).rjust(width)
 
@@ -65,9 +66,23 @@ def _float_format(finite):
     return lambda v: f"{v:.{precision}f}"
 
 
+def _meta_repr(t) -> str:
+    """A meta tensor has no values: PyTorch prints ``tensor(..., device='meta', size=(2, 3))``."""
+    suffixes = ["device='meta'", f"size={tuple(t.array.shape)}"]
+    if t.dtype is not dtypes.get_default_dtype():
+        suffixes.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return "tensor(..., " + ", ".join(suffixes) + ")"
+
+
 def tensor_repr(t) -> str:
     from .layout import add_suffixes, body, summarised
 
+    if t.device.type == "meta":
+        return _meta_repr(t)
     data = t.array if isinstance(t.array, numpy.ndarray) else t.array.get()
     summarize = data.size > _OPTIONS["threshold"]
     # As in PyTorch, the number format (fixed or scientific, width) comes from the printed values.

@@ -27,7 +27,7 @@ import numpy
 
 from .._version import __version__
 from ..core import backend, dtypes
-from ..core.errors import CheckpointError, DeviceError
+from ..core.errors import CheckpointError, DeviceError, UnsupportedFeatureError
 from .tensor import Size, Tensor
 
 FORMAT = "trainctl"
@@ -83,15 +83,22 @@ def _encode(obj, path: str, tensors: dict):
     if isinstance(obj, list):
         return [_encode(v, _join(path, str(i)), tensors) for i, v in enumerate(obj)]
     if hasattr(obj, "state_dict"):
-        raise TypeError(
-            f"save: cannot store a whole {type(obj).__name__} at {path or 'the top'} (that "
-            f"would need pickle); save its state_dict() instead and load it with "
-            "load_state_dict(tc.load(path))"
+        where = f" (at {path})" if path else ""
+        raise WholeObjectError(
+            f"tc.save of a whole {type(obj).__name__}{where} is not supported by trainctl: it "
+            "would need pickle; save its state_dict() instead: tc.save(obj.state_dict(), path), "
+            "later obj.load_state_dict(tc.load(path))"
         )
     raise TypeError(
         f"save: cannot store an object of type {type(obj).__name__} at {path or 'the top'}; "
         "trainctl saves tensors, arrays, numbers, strings, None and dicts/lists/tuples of them"
     )
+
+
+class WholeObjectError(UnsupportedFeatureError, TypeError):
+    """``tc.save(model)``: a module or optimizer saved whole, which needs pickle (PyTorch 2.6+
+    refuses to load such files by default too). A ``TypeError`` as well, like every other
+    object ``tc.save`` cannot store."""
 
 
 def _join(path: str, key: str) -> str:
@@ -139,7 +146,10 @@ def _decode(obj, arrays: dict, device, depth: int = 0):
         if "__tensor__" not in obj:
             return array
         array = _tensor_data(array, key)
-        array = array if device is None else backend.to_device(array, device)
+        if callable(device):  # PyTorch's map_location(storage, location), given the tensor
+            array = device(Tensor._wrap(array), "cpu").array
+        elif device is not None:
+            array = backend.to_device(array, device)
         return Tensor._wrap(array, requires_grad=obj.get("requires_grad") is True)
     if "__odict__" in obj:
         inner = _decode(obj["__odict__"], arrays, device, depth)
@@ -296,16 +306,29 @@ def _parse(data: bytes, path) -> tuple[dict, dict]:
 def load(f, map_location=None, weights_only: bool = True):
     """Load what :func:`save` wrote. A plain safetensors file loads as a dict of tensors.
 
-    ``map_location`` moves every tensor to that device (e.g. ``"cpu"``).
+    ``map_location`` moves every tensor to that device (``"cpu"``, ``tc.device("cuda:0")``),
+    as PyTorch's does: a dict maps the location tensors load to (always ``"cpu"`` here: the
+    file keeps values, not devices) to another (``{"cuda:0": "cuda:1"}`` leaves them on the
+    CPU), and a function ``f(tensor, "cpu")`` returns each tensor where it should be.
     """
     arrays, metadata = read_file(f)
     return decode(arrays, metadata, _name(f), map_location)
 
 
+def _map_location(map_location):
+    """A device, a function, or None (stay on the CPU) for ``load``'s ``map_location``."""
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
+    if map_location is None or callable(map_location) and \
+            not isinstance(map_location, (str, backend.device)):
+        return map_location
+    return backend.as_device(map_location)
+
+
 def decode(arrays: dict, metadata: dict, name, map_location=None):
     """The object that :func:`read_file`'s ``(arrays, metadata)`` hold (what :func:`load`
     returns); ``name`` (the file's) starts every error."""
-    device = None if map_location is None else backend.as_device(map_location)
+    device = _map_location(map_location)
     try:
         if metadata.get("format") != FORMAT or "structure" not in metadata:
             return {k: _decode({"__tensor__": k}, arrays, device) for k in arrays}

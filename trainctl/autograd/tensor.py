@@ -91,6 +91,19 @@ class Tensor:
         t._requires_grad = requires_grad
         t._version = 0
         t._hooks = None
+        if STATE.tracer is not None:  # graph mode notes tensors made outside ops (trace.py)
+            STATE.tracer.wrapped(data)
+        return t
+
+    @classmethod
+    def _constant(cls, data):
+        """Wrap an array made from Python values, not from tensors: a graph may keep it as a
+        constant (``_wrap`` during a trace marks its array as computed outside the ops)."""
+        t = object.__new__(cls)
+        t.array = data
+        t.grad = t.grad_fn = t._hooks = None
+        t._requires_grad = False
+        t._version = 0
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -103,7 +116,8 @@ class Tensor:
         value = bool(value)
         if value and self.array.dtype.kind != "f":
             raise RuntimeError(
-                f"only tensors of floating point dtype can require gradients, got {self.dtype}"
+                # PyTorch's words (trainctl has no complex dtypes), so printed errors match
+                "Only Tensors of floating point and complex dtype can require gradients"
             )
         if not value and self.grad_fn is not None:
             raise RuntimeError(
@@ -185,12 +199,20 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
+    @property
+    def is_meta(self) -> bool:
+        """Whether the tensor is on the ``meta`` device (a shape and dtype, no values)."""
+        return type(self.array) is backend.MetaArray
+
     def is_floating_point(self) -> bool:
         return self.array.dtype.kind == "f"
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, force: bool = False) -> numpy.ndarray:
         """The data as a NumPy array, sharing memory for CPU tensors (like PyTorch)."""
+        if STATE.tracer is not None:
+            STATE.tracer.refuse(".numpy() (reading a tensor into Python)",
+                                "return the tensor from the step and convert it outside")
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
@@ -205,11 +227,17 @@ class Tensor:
         return self.array
 
     def __array__(self, dtype=None, copy=None):
+        if STATE.tracer is not None:
+            STATE.tracer.refuse("numpy.asarray(tensor) (reading a tensor into Python)",
+                                "return the tensor from the step and convert it outside")
         data = self.array if isinstance(self.array, numpy.ndarray) else self.array.get()
         return data if dtype is None else data.astype(dtype, copy=False)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        if STATE.tracer is not None:
+            STATE.tracer.refuse(".item() / float() / int() (reading a tensor into Python)",
+                                "return the tensor from the step and read it outside")
         if self.array.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self.array.size} elements cannot be converted to Scalar"
@@ -217,6 +245,9 @@ class Tensor:
         return self.array.item()
 
     def tolist(self):
+        if STATE.tracer is not None:
+            STATE.tracer.refuse(".tolist() (reading a tensor into Python)",
+                                "return the tensor from the step and read it outside")
         data = self.array if isinstance(self.array, numpy.ndarray) else self.array.get()
         return data.tolist()
 
@@ -232,6 +263,9 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if STATE.tracer is not None:
+            STATE.tracer.refuse("bool(tensor) (a Python branch on a tensor's value)",
+                                "a graph has one path; use tc.where")
         if self.array.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {self.array.size} values is ambiguous"
@@ -325,6 +359,9 @@ class Tensor:
     def _check_inplace(self, op: str) -> None:
         """Mark an in-place change of ``data``: refused where grad mode would need to record it,
         else counted in ``_version`` so backward can tell a saved array has changed."""
+        if STATE.tracer is not None:
+            STATE.tracer.refuse(f"the in-place {op}",
+                                "use the out-of-place form (or an optimizer for updates)")
         if STATE.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -341,10 +378,11 @@ class Tensor:
 # ----------------------------------------------------------------- Python data -> array
 
 
-def copy_data(data):
+def copy_data(data, float_dtype=None):
     """A new array holding a copy of ``data`` (a number, nested list, NumPy or CuPy array or
-    Tensor), typed by PyTorch's inference: Python floats become the default float dtype, ints
-    int64, bools bool; an array keeps its dtype.
+    Tensor), typed by PyTorch's inference: Python floats become the default float dtype (or
+    ``float_dtype``, the NumPy dtype a caller converts to: ``tensor(0.1, dtype=float64)`` must
+    not pass through float32 on the way), ints int64, bools bool; an array keeps its dtype.
 
     Example:
         >>> copy_data([[1, 2], [3, 4]]).dtype
@@ -354,10 +392,10 @@ def copy_data(data):
         return data.array.copy()
     if type(data).__module__.startswith("cupy"):
         return data.copy()
-    return infer_numpy(data)
+    return infer_numpy(data, float_dtype)
 
 
-def infer_numpy(data) -> numpy.ndarray:
+def infer_numpy(data, float_dtype=None) -> numpy.ndarray:
     """Python data (a number, nested list or NumPy array) -> a new NumPy array, with PyTorch's
     dtype inference (see :func:`copy_data`).
 
@@ -373,13 +411,14 @@ def infer_numpy(data) -> numpy.ndarray:
         return numpy.asarray(data, dtype=numpy.bool_)
     if isinstance(data, numbers.Integral):
         return numpy.asarray(data, dtype=numpy.int64)
+    floats = float_dtype or dtypes.get_default_dtype().numpy
     if isinstance(data, numbers.Real):
-        return numpy.asarray(data, dtype=dtypes.get_default_dtype().numpy)
+        return numpy.asarray(data, dtype=floats)
     if isinstance(data, (list, tuple)):
         array = numpy.asarray([_element(x) for x in data] if _has_tensors(data) else data)
         kind = array.dtype.kind
         if kind == "f":
-            return array.astype(dtypes.get_default_dtype().numpy)
+            return array.astype(floats)
         if kind in "iu":
             return array.astype(numpy.int64)
         if kind == "b" or array.size == 0:

@@ -30,6 +30,9 @@ from .registry import registry
 NESTED = {
     ("scheduler", "schedulers"): "scheduler",
     ("model", "layers"): "model",
+    ("model", "encoder_layer"): "model",  # TransformerEncoder's layer, copied num_layers times
+    ("model", "decoder_layer"): "model",
+    ("model", "norm"): "model",
     ("dataset", "transform"): "transform",
     ("dataset", "target_transform"): "transform",
     ("transform", "transforms"): "transform",

@@ -4,26 +4,98 @@ shapes, parameter counts, shape errors) and the size of the training data.
 ``trainctl check`` calls :func:`dry_run` so a model that does not fit its data fails before
 training starts, naming the first layer whose input does not fit, e.g.
 ``model.layers.3 (Linear): expected input features 512, got 256``, and :func:`loss_problem` so
-a loss that cannot score the data's targets says both shapes and dtypes and the fix. The
-learning-rate schedule's preview is in ``lr_preview.py``.
+a loss that cannot score the data's targets says both shapes and dtypes and the fix. A model too
+big to allocate here is dry-run on the ``meta`` device (:func:`build_model_for_dry_run`):
+shapes and parameter counts, no weights. The learning-rate schedule's preview is in
+``lr_preview.py``.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from typing import NamedTuple
 
 from ..autograd.grad_mode import no_grad
+from ..core import backend
+from ..core import random as tc_random
 from ..core.errors import ConfigError, DataError
 from . import Config
-from .build import build_dataset, resolve_type, validation_size
+from .build import build_dataset, build_model, resolve_type, validation_size
+
+# A model whose parameters and buffers need more than this (or more than half the free memory)
+# is dry-run on the meta device: allocating it would only serve to print its shapes.
+META_DRY_RUN_BYTES = 2 * 1024**3
 
 
 def count_parameters(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def tensor_bytes(module) -> int:
+    """Bytes of the parameters and buffers of ``module`` (also of a model on the meta device)."""
+    tensors = list(module.parameters()) + [b for b in module.buffers() if b is not None]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def dry_run_limit() -> int:
+    """The most bytes of weights a dry run allocates (see :data:`META_DRY_RUN_BYTES`)."""
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return META_DRY_RUN_BYTES
+    return min(META_DRY_RUN_BYTES, free // 2)
+
+
+def build_model_for_dry_run(cfg: Config):
+    """``(model, meta_bytes)``: the model of ``cfg`` for a dry run, seeded with ``cfg["seed"]``.
+
+    It is built on the meta device first (milliseconds, no memory, whatever its size). When its
+    weights need more than :func:`dry_run_limit` it stays there and ``meta_bytes`` says how
+    many bytes they would take; else it is built again for real and ``meta_bytes`` is None.
+    A model that cannot be built on meta (user code reading values in its constructor) is
+    built for real.
+    """
+    try:
+        # Quietly: the real build below repeats any warning worth seeing, and a model that loads
+        # weights in its constructor would warn here that a copy into meta does nothing.
+        with backend.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            meta_model = build_model(cfg)
+        nbytes = tensor_bytes(meta_model)
+    except Exception:  # the real build below reports a config mistake with its file and line
+        meta_model, nbytes = None, 0
+    tc_random.manual_seed(cfg["seed"])
+    if meta_model is not None and nbytes > dry_run_limit():
+        return meta_model, nbytes
+    return build_model(cfg), None
+
+
+def to_meta(obj):
+    """A tensor (or the tensors of a tuple, list or dict) moved to the meta device."""
+    from ..autograd.tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        return obj.to("meta")
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(to_meta(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: to_meta(v) for k, v in obj.items()}
+    return obj
+
+
+def shape_of(x):
+    """``x``'s shape, or a tuple of shapes for a layer that returns a tuple (a recurrent
+    layer's ``(output, h_n)``)."""
+    if isinstance(x, tuple):
+        return tuple(shape_of(v) for v in x)
+    return tuple(getattr(x, "shape", ()))
+
+
 def _expectation(layer, x) -> str | None:
     """A plain sentence when ``x`` obviously cannot enter ``layer``."""
+    if not hasattr(x, "shape"):  # a tuple from a recurrent layer: its adapter knows the rest
+        return None
     shape = tuple(x.shape)
     in_features = getattr(layer, "in_features", None)
     if isinstance(in_features, int) and shape and shape[-1] != in_features:
@@ -42,7 +114,7 @@ def _run_layer(layer, x, label: str):
     try:
         return layer(x)
     except Exception as e:  # any failure here is a model/data mismatch to report, not a crash
-        raise ConfigError(f"{label}: {e} (input shape {tuple(x.shape)})") from None
+        raise ConfigError(f"{label}: {e} (input shape {shape_of(x)})") from None
 
 
 def dry_run(model, example, cfg: Config | None = None):
@@ -69,8 +141,8 @@ def dry_run(model, example, cfg: Config | None = None):
                     where = cfg.where(path) + ": " if cfg is not None and cfg.where(path) else ""
                     label = f"{where}{prefix}.{name} ({type(layer).__name__})"
                     x = _run_layer(layer, x, label)
-                    rows.append((f"{prefix}.{name}", type(layer).__name__,
-                                 tuple(getattr(x, "shape", ())), count_parameters(layer)))
+                    rows.append((f"{prefix}.{name}", type(layer).__name__, shape_of(x),
+                             count_parameters(layer)))
                 out = x
             else:
                 out = _run_layer(model, example, f"{where}model ({type(model).__name__})")

@@ -114,6 +114,8 @@ TRAIN = {
     "log_every": Field("int", 50, min=1, doc="log training metrics every N steps"),
     "early_stopping": Field("mapping", None, doc="{monitor, mode, patience, min_delta}"),
     "on_nan": Field("str", "stop", choices=("stop", "skip_batch")),
+    "graph": Field("bool", False, doc="run the train and eval steps as traced graphs, replayed "
+                   "with eager's numbers (docs/graph.md); also `trainctl train --graph`"),
 }
 
 CHECKPOINT = {

@@ -22,8 +22,19 @@ class CheckpointError(TrainctlError, ValueError):
     """A checkpoint or saved file cannot be read or does not fit."""
 
 
+class StateDictError(CheckpointError, RuntimeError):
+    """A state_dict that does not fit its module (missing, unexpected or mis-shaped entries);
+    also a RuntimeError, which is what PyTorch code catches around ``load_state_dict``."""
+
+
 class DeviceError(TrainctlError, RuntimeError):
     """A device was asked for that is not available, or tensors live on different devices."""
+
+
+class UnsupportedFeatureError(TrainctlError, NotImplementedError):
+    """A PyTorch feature that is out of trainctl's scope was used. The message is one line:
+    ``<feature> is not supported by trainctl: <what to do instead>`` (the tables of refused
+    features are in ``trainctl/torch_compat/unsupported.py``)."""
 
 
 class ShapeError(TrainctlError, RuntimeError):

@@ -92,4 +92,10 @@ def generator_for(generator: Generator | None = None) -> numpy.random.Generator:
         >>> _ = manual_seed(0); a == generator_for(None).random()
         True
     """
+    if draw_hook is not None:
+        draw_hook()
     return (generator or default_generator).rng
+
+
+# Set by graph mode (autograd/trace.py) to refuse draws outside ops while a step is traced.
+draw_hook = None

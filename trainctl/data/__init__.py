@@ -25,12 +25,14 @@ from ..core.lazy import lazy_names
 _DEFINED_IN = {
     ".collate": ("default_collate", "default_convert"),
     ".dataloader": ("DataLoader",),
+    ".distributed": ("DistributedSampler",),
     ".dataset": ("ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset",
                  "random_split", "val_split"),
     ".datasets": ("ArrayDataset", "CIFAR10", "CSVDataset", "FashionMNIST", "ImageFolder",
                   "KMNIST", "MNIST", "NPZDataset", "SyntheticClassification",
-                  "SyntheticRegression", "list_images", "load_image", "read_cifar_batch",
-                  "read_idx", "read_npy", "read_npz"),
+                  "SyntheticRegression", "SyntheticSequences", "TextFile", "Vocabulary",
+                  "list_images", "load_image", "read_cifar_batch", "read_idx", "read_npy",
+                  "read_npz", "read_text"),
     ".labels": ("class_weights", "stratified_split"),
     ".sampler": ("BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
                  "SubsetRandomSampler", "WeightedRandomSampler"),
@@ -38,18 +40,21 @@ _DEFINED_IN = {
 # Submodules reachable as attributes, as they were once the former eager imports had run.
 _MODULES = {
     name: "." + name
-    for name in ("collate", "dataloader", "dataset", "datasets", "download", "imaging", "labels",
-                 "sampler", "transforms")
+    for name in ("collate", "dataloader", "dataset", "datasets", "distributed", "download",
+                 "imaging", "labels", "sampler", "transforms")
 }
 _WHERE = {name: module for module, names in _DEFINED_IN.items() for name in names}
 
 __all__ = [
     "ArrayDataset", "BatchSampler", "CIFAR10", "CSVDataset", "ConcatDataset", "DataLoader",
-    "Dataset", "FashionMNIST", "ImageFolder", "IterableDataset", "KMNIST", "MNIST", "NPZDataset",
+    "Dataset", "DistributedSampler", "FashionMNIST", "ImageFolder", "IterableDataset", "KMNIST",
+    "MNIST", "NPZDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-    "SyntheticClassification", "SyntheticRegression", "TensorDataset", "WeightedRandomSampler",
+    "SyntheticClassification", "SyntheticRegression", "SyntheticSequences", "TensorDataset",
+    "TextFile", "Vocabulary", "WeightedRandomSampler",
     "class_weights", "default_collate", "default_convert", "list_images", "load_image",
-    "random_split", "read_cifar_batch", "read_idx", "read_npy", "read_npz", "stratified_split",
+    "random_split", "read_cifar_batch", "read_idx", "read_npy", "read_npz", "read_text",
+    "stratified_split",
     "transforms", "val_split",
 ]
 

@@ -17,6 +17,7 @@ from ..core.lazy import lazy_names
 # (tests/test_startup.py fails otherwise): configs find layers by walking this package.
 _DEFINED_IN = {
     ".module": ("Module",),
+    ".graph": ("Graph", "GraphTraceError"),
     ".parameter": ("Parameter",),
     ".state_dict": ("IncompatibleKeys",),
     ".modules.container": ("ModuleDict", "ModuleList", "Sequential"),
@@ -39,16 +40,31 @@ _DEFINED_IN = {
         "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
     ),
     ".modules.sparse": ("Embedding",),
+    ".modules.sync_batchnorm": ("SyncBatchNorm",),
+    ".parallel": ("DataParallel",),
+    ".modules.attention": ("MultiheadAttention",),
+    ".modules.sequence": (
+        "FinalHidden", "LastTimeStep", "LearnedPositionalEncoding", "MeanOverTime",
+        "PackedEmbedding", "Permute", "RNNOutput", "SinusoidalPositionalEncoding",
+    ),
+    ".modules.transformer": (
+        "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+        "TransformerEncoderLayer",
+    ),
+    ".modules.rnn": ("GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
+                     "RNNCellBase"),
 }
 # Modules that are attributes of ``tc.nn``: the subpackages, and the files of ``nn/modules``
 # under their short names (``tc.nn.conv``), which the eager star import used to export.
 _MODULES = {
     name: "." + name
-    for name in ("functional", "init", "utils", "module", "modules", "parameter", "state_dict")
+    for name in ("functional", "graph", "init", "utils", "module", "modules", "parallel",
+                 "parameter", "state_dict")
 } | {
     name: ".modules." + name
     for name in ("activation", "conv", "dropout", "flatten", "linear", "loss", "normalization",
-                 "pooling", "sparse")
+                 "pooling", "sparse", "rnn", "sync_batchnorm", "attention",
+                 "transformer", "sequence")
 }
 _WHERE = {name: module for module, names in _DEFINED_IN.items() for name in names}
 

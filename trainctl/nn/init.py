@@ -91,17 +91,23 @@ def _fill(tensor: Tensor, sample) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
+    if tensor.is_meta:  # no values to fill (and no sample of a meta-sized shape to draw)
+        return tensor
     return _fill(tensor, generator_for(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std**2)."""
+    if tensor.is_meta:
+        return tensor
     return _fill(tensor, generator_for(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
     """Fill with N(mean, std**2) restricted to [a, b] (absolute bounds, as in PyTorch)."""
+    if tensor.is_meta:
+        return tensor
     rng = generator_for(generator)
     n = tensor.numel()
     out = rng.normal(mean, std, n)
@@ -136,6 +142,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal)."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
+    if tensor.is_meta:
+        return tensor
     return _fill(tensor, numpy.eye(*tensor.shape))
 
 
@@ -147,6 +155,8 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if out_ch % groups:
         raise ValueError("dirac_: dim 0 must be divisible by groups")
     per_group = out_ch // groups
+    if tensor.is_meta:
+        return tensor
     n = min(per_group, tensor.shape[1])
     w = numpy.zeros(tensor.shape)
     centre = tuple(s // 2 for s in tensor.shape[2:])
@@ -195,7 +205,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

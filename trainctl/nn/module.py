@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
+from ..autograd.grad_mode import STATE
 from ..autograd.tensor import Tensor
 from .device_dtype import apply_to_tensors, module_to
 from .hooks import RemovableHandle, add_hook, call_with_hooks
@@ -31,6 +32,23 @@ def addindent(text: str, spaces: int) -> str:
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+# Bumped whenever a parameter, buffer or child module is assigned anywhere: a graph traced
+# against the old objects would keep reading them, so graphs retrace when this changes.
+_structure = [0]
+
+
+def structure_version() -> int:
+    """A number that changes whenever any module's parameters, buffers or children are replaced.
+
+    Example:
+        >>> import trainctl as tc
+        >>> before = structure_version(); _ = tc.nn.Linear(2, 2)
+        >>> structure_version() > before
+        True
+    """
+    return _structure[0]
 
 
 class Module:
@@ -67,6 +85,8 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        if STATE.tracer is not None:  # a graph keys its trace on the train/eval mode of these
+            STATE.tracer.modules[id(self)] = self
         if not (self._forward_hooks or self._forward_pre_hooks):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
@@ -96,6 +116,7 @@ class Module:
                 "or wrap a detached copy in Parameter"
             )
         self._parameters[name] = param
+        _structure[0] += 1
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not trained (e.g. running mean); in ``state_dict`` only
@@ -109,6 +130,7 @@ class Module:
                 "(trainctl Tensor or None required)"
             )
         self._buffers[name] = tensor
+        _structure[0] += 1
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -125,6 +147,7 @@ class Module:
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
+        _structure[0] += 1
 
     register_module = add_module
 
@@ -143,11 +166,13 @@ class Module:
                     "(trainctl.nn.Parameter or None expected)"
                 )
             params[name] = None
+            _structure[0] += 1
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             _forget(self, name, keep="_modules")
             self._modules[name] = value
+            _structure[0] += 1
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(
@@ -155,6 +180,7 @@ class Module:
                     "(trainctl.nn.Module or None expected)"
                 )
             d["_modules"][name] = None
+            _structure[0] += 1
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
@@ -162,6 +188,7 @@ class Module:
                     "(trainctl Tensor or None expected)"
                 )
             d["_buffers"][name] = value
+            _structure[0] += 1
         else:
             object.__setattr__(self, name, value)
 

@@ -7,22 +7,38 @@ checks every key and shape before it copies anything, so a failed load leaves th
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..core.errors import CheckpointError
+from ..core.errors import StateDictError
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use."""
+    """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use.
+
+    Example:
+        >>> IncompatibleKeys(["fc.weight"], [])
+        _IncompatibleKeys(missing_keys=['fc.weight'], unexpected_keys=[])
+    """
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return super().__repr__()
+        # PyTorch's class name, so `print(model.load_state_dict(sd, strict=False))` reads the same
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
+
+# PyTorch's warning, word for word: loading real weights into a meta model copies nothing.
+_META_NO_OP = (
+    "for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in the "
+    "current model, which is a no-op. (Did you mean to pass `assign=True` to assign items in the "
+    "state dictionary to their corresponding key in the module instead of copying them in place?)"
+)
 
 
 def _local_state(module):
@@ -93,7 +109,7 @@ def load_state_dict_into(module, state_dict, strict: bool = True, assign: bool =
             continue
         values[key] = value
     if errors:
-        raise CheckpointError(
+        raise StateDictError(
             f"error(s) in loading state_dict for {module._get_name()}:\n\t" + "\n\t".join(errors)
         )
     with no_grad():
@@ -101,6 +117,8 @@ def load_state_dict_into(module, state_dict, strict: bool = True, assign: bool =
             if key not in values:
                 continue
             if not assign:
+                if t.is_meta and not values[key].is_meta:
+                    warnings.warn(_META_NO_OP.format(key=key), stacklevel=3)
                 t.copy_(values[key])
             elif is_param:
                 owner._parameters[name] = Parameter(values[key], requires_grad=t.requires_grad)

@@ -35,6 +35,7 @@ import numpy
 
 from ..autograd.grad_mode import STATE
 from ..autograd.tensor import Tensor
+from ..autograd.trace import graph_step
 from ..core import backend
 
 
@@ -53,6 +54,10 @@ def _step_wrapper(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if STATE.tracer is not None:  # graph mode: the replay calls the step again
+            if args or kwargs.get("closure") is not None:
+                STATE.tracer.refuse("optimizer.step(closure)", "closures re-run the model")
+            return STATE.tracer.record_call(wrapper, (self,) + args, kwargs)
         self._opt_called = True  # lets an LR scheduler warn when it steps first
         prev = STATE.enabled
         STATE.enabled = False
@@ -179,6 +184,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # ----------------------------------------------------------------- stepping
+    @graph_step
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         for group in self.param_groups:

@@ -10,6 +10,7 @@ Example:
 from .callbacks import Callback, CheckpointSaver, EarlyStopping, MetricsLogger
 from .check import CheckReport, check
 from .evaluate import evaluate
+from .generate import generate
 from .lr_find import lr_find
 from .lr_plot import plot_lr
 from .metrics import FunctionMetric, Metric
@@ -23,7 +24,8 @@ from .trainer import Interrupted, NonFiniteLoss, Trainer
 __all__ = [
     "Callback", "CheckReport", "CheckpointSaver", "EarlyStopping", "FunctionMetric",
     "Interrupted", "Metric", "MetricsLogger", "NonFiniteLoss", "RunParts", "Trainer",
-    "build_run", "check", "evaluate", "plot_lr", "predict", "train", "trainer_arguments",
+    "build_run", "check", "evaluate", "generate", "plot_lr", "predict", "train",
+    "trainer_arguments",
     "runs_diff", "runs_table",
     "lr_find", "sweep", "sweep_results",
 ]

@@ -19,10 +19,16 @@ import difflib
 from dataclasses import dataclass
 
 from ..config import Config, load_config
-from ..config.build import build_loss, build_model, build_optimizer, resolve_type
+from ..config.build import build_loss, build_optimizer, resolve_type
 from ..config.lr_preview import schedule_curves
-from ..config.preview import dry_run, example_batch, loss_problem, number_of_classes
-from ..core import random as tc_random
+from ..config.preview import (
+    build_model_for_dry_run,
+    dry_run,
+    example_batch,
+    loss_problem,
+    number_of_classes,
+    to_meta,
+)
 from ..core.errors import DataError
 from .callbacks import EarlyStopping
 from .loggers import build_loggers
@@ -33,13 +39,16 @@ from .trainer import needs_closure
 @dataclass
 class CheckReport:
     """What :func:`check` found: the resolved config, one row per layer (path, type, output
-    shape, parameters), parameter counts, and a note when stand-in data was used."""
+    shape, parameters), parameter counts, a note when stand-in data was used, and
+    ``meta_bytes`` when the model was too big to allocate and was dry-run on the meta device
+    (the bytes its parameters and buffers would need; None otherwise)."""
 
     config: Config
     layers: list
     total_parameters: int
     trainable_parameters: int
     note: str | None
+    meta_bytes: int | None = None
 
 
 def check(config, overrides=(), trust_code: bool = False) -> CheckReport:
@@ -49,23 +58,28 @@ def check(config, overrides=(), trust_code: bool = False) -> CheckReport:
     callbacks = build_callbacks(cfg)
     build_loggers(cfg)  # a misspelt or missing logger fails here, not at train
     train_set = _training_part(cfg)
-    tc_random.manual_seed(cfg["seed"])
-    model = build_model(cfg)
+    model, meta_bytes = build_model_for_dry_run(cfg)  # seeded with cfg["seed"]
     labels = dataset_labels(train_set) if train_set is not None else None
     loss_fn = build_loss(cfg, labels, number_of_classes(train_set))  # weight: balanced
     optimizer = build_optimizer(cfg, model.named_parameters())
     check_cross_references(cfg, metrics, callbacks, loss_fn, optimizer)
     schedule_curves(cfg)  # builds the schedule and steps it through the whole run
     batch = example_batch(cfg, dataset=train_set)
-    rows, out = dry_run(model, batch.x, cfg)
+    x, y = batch.x, batch.y
+    if meta_bytes is not None:  # shapes only: the batch and the loss's weights go to meta too
+        x, y = to_meta(x), to_meta(y)
+        if hasattr(loss_fn, "to"):
+            loss_fn.to("meta")
+    rows, out = dry_run(model, x, cfg)
     check_output_width(cfg, loss_fn, out, batch.num_classes)
-    if batch.y is not None:
-        problem = loss_problem(loss_fn, out, batch.y)
+    if y is not None:
+        problem = loss_problem(loss_fn, out, y)
         if problem is not None:
             raise cfg.error(("loss",), problem)
     params = list(model.parameters())
     return CheckReport(cfg, rows, sum(p.numel() for p in params),
-                       sum(p.numel() for p in params if p.requires_grad), note=batch.note)
+                       sum(p.numel() for p in params if p.requires_grad), note=batch.note,
+                       meta_bytes=meta_bytes)
 
 
 def _training_part(cfg: Config):

@@ -103,13 +103,15 @@ class RunHeader:
     config: str | None = None
     device: str | None = None
     parameters: int | None = None
+    data_parallel: str | None = None  # "2 ranks x batch 32 = global batch 64, ..."
 
     def text(self, epochs: int, steps_per_epoch: int) -> str:
         where = f" ({self.config})" if self.config else ""
         on = f" on {self.device}" if self.device else ""
         params = f"{self.parameters:,} parameters, " if self.parameters is not None else ""
+        ranks = f" ({self.data_parallel})" if self.data_parallel else ""
         return (f"training {self.name}{where}{on}: {params}{epochs} epochs of "
-                f"{steps_per_epoch} step{'s' * (steps_per_epoch != 1)}")
+                f"{steps_per_epoch} step{'s' * (steps_per_epoch != 1)}{ranks}")
 
 
 def grouped(metrics: dict, marked: str | None = None) -> list[str]:

@@ -35,10 +35,10 @@ def predict(checkpoint, input, batch_size: int = 256, proba: bool = False,
 
     Args:
         checkpoint: a ``.safetensors`` checkpoint or a run directory (its best, else last).
-        input: a CSV file (the training features by name; a target column is ignored), an
-            ``.npz`` file (the array the training config reads, ``x`` by default), an IDX file
-            (plain or ``.gz``), a CIFAR-10 binary batch (``.bin``) or a folder of PNG/JPEG
-            images.
+        input: a CSV file (the training features, or text column, by name; a target column
+            is ignored), an ``.npz`` file (the array the training config reads, ``x`` by
+            default), an IDX file (plain or ``.gz``), a CIFAR-10 binary batch (``.bin``) or a
+            folder of PNG/JPEG images.
         batch_size: rows per forward pass.
         proba: also return class probabilities.
         trust_code: allow the stored config to import code (``type: "pkg.mod:Name"``).

@@ -24,7 +24,7 @@ ALLOWED = (
     "device",
     "train.epochs", "train.max_steps", "train.log_every", "train.eval_every", "train.on_nan",
     "train.grad_clip", "train.grad_clip.*", "train.early_stopping.patience",
-    "train.early_stopping.min_delta",
+    "train.early_stopping.min_delta", "train.graph",
     "checkpoint.last", "checkpoint.best", "checkpoint.every", "checkpoint.keep_last",
     "checkpoint.last_every_s", "checkpoint.last_every", "logging", "logging.*", "plots.*",
     "data.num_workers", "data.eval_batch_size",

@@ -31,6 +31,7 @@ from ..core.errors import ConfigError
 from .callbacks import CheckpointSaver, MetricsLogger
 from .check import check_cross_references
 from .checkpoint import check_state_fits, load_checkpoint, load_model_weights
+from .distributed_run import follow, join, quiet_echo, resume_ranks
 from .html_report import write_html_report
 from .loggers import Logger, build_loggers
 from .metrics import default_monitor
@@ -74,8 +75,13 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
     Returns:
         The summary dict (also in ``summary.json``): ``status`` (``completed``, ``pruned`` or
         ``interrupted``; ``stop_reason`` says why a run stopped early), epochs, steps,
-        time, final metrics, best metric and checkpoint, the newest checkpoint, versions, and
-        ``run_dir``.
+        time, final metrics, best metric and checkpoint, the newest checkpoint, versions,
+        ``run_dir``, ``world_size`` and ``global_batch_size``.
+
+    Started by ``mpiexec -n N`` (or ``srun``), each of the N processes trains its share of a
+    data-parallel run (:mod:`trainctl.training.distributed_run`): rank 0 writes the run and
+    returns its summary; the other ranks write nothing and return ``status``, ``rank`` and
+    the trainer's epochs, steps and final metrics.
 
     Raises:
         TrainctlError: a bad config, data or checkpoint, or training that went non-finite;
@@ -84,6 +90,9 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
             ``interrupted``).
     """
     echo = echo or echo_to_console
+    dp = join()  # a DataParallelRun when mpiexec started this process as one of several
+    if dp is not None and not dp.is_main:
+        echo = quiet_echo  # rank 0 alone prints and writes
     runs_root = Path(runs_root)
     extra = [*overrides, *([f"device={device}"] if device else [])]
     state = ckpt_path = None
@@ -100,26 +109,34 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
         echo(f"resuming from {ckpt_path} (epoch {state['trainer']['epoch']}, "
              f"step {state['trainer']['global_step']})"
              + (f" with changed {', '.join(changed)}" if changed else ""))
+    if dp is not None:
+        dp.check_config(cfg)
+        if not dp.is_main:
+            return follow(cfg, state, ckpt_path, changed, dp, callbacks)
     resume_dir = run_dir_of(ckpt_path) if ckpt_path is not None else None
     fresh_dir = run_dir is None and resume_dir is None
     target = choose_run_dir(run_dir, resume_dir, runs_root, cfg["name"])
     resume_line = f"trainctl train --resume {target}" + (" --trust-code" if trust_code else "")
     with RunLock(target):
         try:
-            parts = build_run(cfg)
+            parts = build_run(cfg, world_size=dp.world if dp else 1)
             check_cross_references(cfg, parts.metrics, parts.callbacks, parts.loss_fn,
                                    parts.optimizer)
             loggers = build_loggers(cfg, target, runs_root)
             if state is not None:
                 load_model_weights(parts.model, state["model"], ckpt_path)
+            if dp is not None:
+                dp.prepare(cfg, parts)
         except BaseException:
             if fresh_dir:  # nothing ran: leave no empty run behind
                 shutil.rmtree(target, ignore_errors=True)
             raise
         saver = _checkpoint_saver(cfg, parts, target)
-        run_callbacks = [_metrics_logger(cfg, parts, target), saver, *loggers, *callbacks,
-                         _progress(cfg, parts, saver, quiet, echo)]
-        trainer = Trainer(**trainer_arguments(cfg, parts, run_callbacks))
+        run_callbacks = [*([dp.state_callback(echo)] if dp else []),
+                         _metrics_logger(cfg, parts, target), saver, *loggers, *callbacks,
+                         _progress(cfg, parts, saver, quiet, echo, dp)]
+        arguments = trainer_arguments(cfg, parts, run_callbacks)
+        trainer = Trainer(**(dp.trainer_arguments(arguments) if dp else arguments))
         if state is not None:
             fresh_groups = [dict(g) for g in parts.optimizer.param_groups]
             # Types and sizes first; a callback added on resume (a logger) starts fresh.
@@ -127,13 +144,14 @@ def train(config=None, overrides=(), run_dir=None, resume=None, device=None, tru
             trainer.load_state_dict(state)
             apply_hyperparameters(parts.optimizer, parts.scheduler, fresh_groups,
                                   optimizer_keys(changed))
+            resume_ranks(trainer, state, dp, ckpt_path, echo)
         with naming(target / "config.yaml"):
             serialization.atomic_write(target / "config.yaml", cfg.to_yaml().encode())
         _write_summary(target, _summary(trainer, saver, cfg, target, "running"))
         point_latest(target)
         status, error = "failed", None
         try:
-            with StopOnSignal(trainer, echo):
+            with StopOnSignal(dp.stop_flag if dp else trainer, echo):
                 trainer.fit()
             status = trainer.end_status
         except Interrupted:
@@ -236,7 +254,8 @@ def _metrics_logger(cfg: Config, parts: RunParts, target: Path) -> MetricsLogger
     return MetricsLogger(target, columns, cfg["train"]["log_every"])
 
 
-def _progress(cfg: Config, parts: RunParts, saver: CheckpointSaver, quiet: bool, echo):
+def _progress(cfg: Config, parts: RunParts, saver: CheckpointSaver, quiet: bool, echo,
+              dp=None):
     """The live display on a terminal, else plain lines: one per epoch, and one every
     ``train.log_every`` steps when that is set below the steps of an epoch (the default, 50,
     is more than a small run's epoch has, so such runs print epochs only)."""
@@ -245,7 +264,8 @@ def _progress(cfg: Config, parts: RunParts, saver: CheckpointSaver, quiet: bool,
 
     steps = -(-len(parts.train_loader) // cfg["train"]["accumulate_grad_batches"])  # ceil
     header = RunHeader(cfg["name"], str(cfg.path) if cfg.path else None, str(parts.device),
-                       sum(p.numel() for p in parts.model.parameters()))
+                       sum(p.numel() for p in parts.model.parameters()),
+                       dp.describe(cfg["data"]["batch_size"]) if dp else None)
     if not quiet and sys.stdout.isatty():
         return RichProgress(header=header, monitor=saver.monitor, mode=saver.mode)
     log_every = cfg["train"]["log_every"]
@@ -258,6 +278,7 @@ def _summary(trainer: Trainer, saver: CheckpointSaver, cfg: Config, target: Path
     import numpy
 
     best = target / "checkpoints" / "best.safetensors"
+    world = getattr(trainer.reducer, "world", 1)  # ranks of a data-parallel run
     return {
         "name": cfg["name"], "status": status, "error": error, "pid": os.getpid(),
         **trainer.summary(),
@@ -265,6 +286,7 @@ def _summary(trainer: Trainer, saver: CheckpointSaver, cfg: Config, target: Path
         "best_checkpoint": str(best) if best.exists() else None,
         "newest_checkpoint": str(saver.saved) if saver.saved else None,
         "run_dir": str(target),
+        "world_size": world, "global_batch_size": world * cfg["data"]["batch_size"],
         "versions": {"trainctl": __version__, "numpy": numpy.__version__,
                      "python": platform.python_version()},
     }

@@ -195,8 +195,11 @@ def dataset_classes(dataset):
     return None
 
 
-def build_run(cfg: Config, download: bool = True) -> RunParts:
-    """Seed, then build every part of the run in a fixed order (so seeds give equal runs)."""
+def build_run(cfg: Config, download: bool = True, world_size: int = 1) -> RunParts:
+    """Seed, then build every part of the run in a fixed order (so seeds give equal runs).
+
+    ``world_size``: the ranks of a data-parallel run, each taking ``1 / world_size`` of the
+    training data per epoch (a schedule counted in steps needs the steps of one rank)."""
     metrics = build_metrics(cfg)
     callbacks = build_callbacks(cfg)
     device = resolve_device(cfg["device"])
@@ -212,7 +215,8 @@ def build_run(cfg: Config, download: bool = True) -> RunParts:
     sampler = build_sampler(cfg, train_set, labels,
                             tc_random.Generator().manual_seed(cfg["seed"]))
     train_loader = _loader(train_set, cfg, train=True, sampler=sampler)
-    schedule = build_scheduler(cfg, optimizer, steps_per_epoch(cfg, len(train_set)),
+    per_rank = -(-len(train_set) // world_size)  # DistributedSampler pads to equal shares
+    schedule = build_scheduler(cfg, optimizer, steps_per_epoch(cfg, per_rank),
                                default_monitor(val_set is not None))
     return RunParts(model, loss_fn, optimizer, schedule, train_loader,
                     _loader(val_set, cfg, False), _loader(test_set, cfg, False), device,
@@ -285,7 +289,7 @@ def trainer_arguments(cfg: Config, parts: RunParts, callbacks=()) -> dict:
         accumulate_grad_batches=train["accumulate_grad_batches"],
         grad_clip_norm=clip.get("max_norm"), grad_norm_type=clip.get("norm_type", 2.0),
         grad_clip_value=clip.get("value"), eval_every=train["eval_every"],
-        on_nan=train["on_nan"], device=parts.device,
+        on_nan=train["on_nan"], device=parts.device, graph=train["graph"],
         callbacks=[*parts.callbacks, *callbacks],
         metric_transform=target_units(parts.train_loader.dataset),
     )

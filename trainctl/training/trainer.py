@@ -35,6 +35,7 @@ import numpy
 from ..autograd.grad_mode import no_grad
 from ..core import random as tc_random
 from ..core.errors import TrainctlError
+from ..nn.graph import compile
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from ..optim import LBFGS
 
@@ -115,11 +116,21 @@ class Trainer:
         grad_clip_norm, grad_norm_type, grad_clip_value: clip gradients by total norm or by value
             before each step.
         eval_every: validate every N epochs (and after the last one).
+        graph: run the forward-loss-backward step and the evaluation step as traced graphs
+            (``tc.compile``): same numbers as eager mode, less Python per op. The optimizer,
+            clipping, scheduler, metrics and callbacks run as in eager mode.
         on_nan: ``"stop"`` raises :class:`NonFiniteLoss`; ``"skip_batch"`` skips such batches.
         device: where batches are moved (the model must already be there).
         callbacks: :class:`~trainctl.training.callbacks.Callback` objects, called in order.
         metric_transform: ``f(output, target) -> (output, target)`` applied before the metrics
             (not the loss): e.g. undoing a standardised target, so metrics are in its units.
+        reducer: for data-parallel training, an object combining numbers over the ranks:
+            ``before_batch(trainer, steps)`` before each forward (``steps``: this batch ends
+            with an optimizer step), ``batch(trainer, loss, n) -> (loss, n)`` every batch
+            (before backward: the batch's loss and size over all ranks; it may set
+            ``interrupt_requested``) and ``sums(epoch_sums) -> epoch_sums`` before an
+            epoch's or evaluation's metrics are
+            computed (see :mod:`trainctl.training.distributed_run`). None: one process.
     """
 
     def __init__(self, model, loss_fn, optimizer, train_loader, *, val_loader=None,
@@ -129,7 +140,7 @@ class Trainer:
                  accumulate_grad_batches: int = 1, grad_clip_norm: float | None = None,
                  grad_norm_type: float = 2.0, grad_clip_value: float | None = None,
                  eval_every: int = 1, on_nan: str = "stop", device=None, callbacks=(),
-                 metric_transform=None):
+                 metric_transform=None, graph: bool = False, reducer=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
@@ -154,6 +165,14 @@ class Trainer:
         self.on_nan = on_nan
         self.device = device
         self.needs_closure = needs_closure(optimizer)
+        self.graph = graph
+        self.reducer = reducer
+        # Graph mode's two steps (tc.compile of the methods below), made at first use.
+        self._train_step = self._forward_backward
+        self._eval_step = self._forward_loss
+        if graph:
+            self._train_step = compile(self._forward_backward)
+            self._eval_step = compile(self._forward_loss)
         self._step_closure = None  # the closure of the coming step, when the optimizer needs one
         self.callbacks = list(callbacks)
         keys = [cb.state_key for cb in self.callbacks]
@@ -280,23 +299,32 @@ class Trainer:
         done_before = self.train_loader.state_dict().get("batches_done", 0)
         for i, (x, y) in enumerate(self.train_loader, start=done_before):
             x, y = self._to_device(x), self._to_device(y)
-            out = self.model(x)
-            loss = self.loss_fn(out, y)
-            value = float(loss.item())
-            if not math.isfinite(value):
+            if self.reducer is not None:  # gradients travel only on the micro-step that steps
+                self.reducer.before_batch(self, micro + 1 == self.accumulate or i + 1 == batches)
+            if self.graph:  # backward inside the graph; a skipped batch's gradients are cleared
+                out, loss = self._train_step(x, y)
+            else:
+                out = self.model(x)
+                loss = self.loss_fn(out, y)
+            value = shown = float(loss.item())
+            n = len(y)
+            if self.reducer is not None:  # every rank sees the whole batch's loss, and skips alike
+                shown, n = self.reducer.batch(self, value, n)
+            if not math.isfinite(shown):
                 if self.on_nan == "stop":
                     raise NonFiniteLoss(
-                        f"the loss became {value} at epoch {self.epoch + 1}, step "
+                        f"the loss became {shown} at epoch {self.epoch + 1}, step "
                         f"{self.global_step + 1} (batch {i + 1}). Lower the learning rate, clip "
                         "gradients (train.grad_clip) or set train.on_nan: skip_batch")
                 self.optimizer.zero_grad()
                 micro = 0
                 continue
-            (loss / self.accumulate if self.accumulate > 1 else loss).backward()
+            if not self.graph:
+                (loss / self.accumulate if self.accumulate > 1 else loss).backward()
             micro += 1
             with no_grad():
                 self.sums.update(value, out.detach(), y, len(y))
-            self._call("on_batch_end", value, len(y))
+            self._call("on_batch_end", shown, n)
             if micro == self.accumulate or i + 1 == batches:
                 micro = 0
                 if self.needs_closure:
@@ -306,6 +334,18 @@ class Trainer:
                     return False
         self._max_steps_reached()
         return True
+
+    def _forward_backward(self, x, y):
+        """Forward, loss and backward of one batch: graph mode's training step."""
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        (loss / self.accumulate if self.accumulate > 1 else loss).backward()
+        return out, loss
+
+    def _forward_loss(self, x, y):
+        """Forward and loss of one batch: the evaluation step."""
+        out = self.model(x)
+        return out, self.loss_fn(out, y)
 
     def _clip_gradients(self) -> None:
         if self.grad_clip_norm is not None:
@@ -357,7 +397,7 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         self.epoch += 1
-        metrics = self.sums.compute("train")
+        metrics = self._reduced(self.sums).compute("train")
         self.sums = EpochSums(self.metrics, self.metric_transform)
         if self.val_loader is not None and (self.epoch % self.eval_every == 0
                                             or self.epoch == self.epochs):
@@ -381,10 +421,14 @@ class Trainer:
         with no_grad():
             for x, y in loader:
                 x, y = self._to_device(x), self._to_device(y)
-                out = self.model(x)
-                sums.update(float(self.loss_fn(out, y).item()), out, y, len(y))
+                out, loss = self._eval_step(x, y)
+                sums.update(float(loss.item()), out, y, len(y))
         self.model.train(was_training)
-        return sums.compute(prefix)
+        return self._reduced(sums).compute(prefix)
+
+    def _reduced(self, sums: EpochSums) -> EpochSums:
+        """``sums`` over every rank of a data-parallel run (as they are in one process)."""
+        return sums if self.reducer is None else self.reducer.sums(sums)
 
     def summary(self) -> dict:
         last = self.history[-1] if self.history else {}

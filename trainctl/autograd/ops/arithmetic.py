@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy
 
 from ...core import backend, dtypes
-from ..function import Function
+from ..array_function import ArrayFunction
 from ..tensor import Tensor
 from .promotion import cast, promote
 
 
-class Add(Function):
+class Add(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -30,7 +30,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -40,7 +40,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -53,7 +53,7 @@ class Mul(Function):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
-class Div(Function):
+class Div(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -68,7 +68,7 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
+class Pow(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
@@ -103,7 +103,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -180,7 +180,7 @@ def remainder(a, b) -> Tensor:
     return Remainder.apply(a, b)
 
 
-class Remainder(Function):
+class Remainder(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         xp = backend.get_array_module(a, b)

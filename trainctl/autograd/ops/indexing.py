@@ -12,8 +12,10 @@ import numpy
 
 from ...core import backend
 from ...core.errors import ShapeError
-from ..function import Function
+from ..array_function import ArrayFunction, compute
+from ..grad_mode import STATE
 from ..tensor import Tensor
+from ..trace import refuse_in_graph
 
 
 def _plain_key(key):
@@ -27,12 +29,17 @@ def _plain_key(key):
     return key
 
 
+def _has_bool_array(key) -> bool:
+    items = key if isinstance(key, tuple) else (key,)
+    return any(hasattr(k, "dtype") and k.dtype.kind == "b" for k in items)
+
+
 def _has_int_array(key) -> bool:
     items = key if isinstance(key, tuple) else (key,)
     return any(hasattr(k, "dtype") and k.dtype.kind in "iu" for k in items)
 
 
-class GetItem(Function):
+class GetItem(ArrayFunction):
     @staticmethod
     def forward(ctx, a, key):
         ctx.meta = (a.shape, a.dtype, key)
@@ -57,6 +64,8 @@ class GetItem(Function):
 def getitem(a: Tensor, key) -> Tensor:
     """``a[key]`` with PyTorch/NumPy indexing."""
     key = _plain_key(key)
+    if STATE.tracer is not None and _has_bool_array(key):
+        refuse_in_graph("indexing with a boolean mask (the result's shape depends on the values)")
     if backend.cupy is not None and not isinstance(a.array, numpy.ndarray):
         key = _key_to_device(key, a)
     return GetItem.apply(a, key=key)
@@ -70,7 +79,7 @@ def _key_to_device(key, a):
     return key
 
 
-class Gather(Function):
+class Gather(ArrayFunction):
     @staticmethod
     def forward(ctx, a, index, axis):
         xp = backend.get_array_module(a)
@@ -97,6 +106,13 @@ def _full_index(xp, index, axis):
     return tuple(grids)
 
 
+def _int64(index):
+    """An index array as int64; a cast is an op, so a graph casts every new index again."""
+    if index.dtype == numpy.int64:
+        return index
+    return compute(lambda d: d.astype(numpy.int64), index).array
+
+
 def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = a[i][index[i][j]]`` along ``dim`` (the index has a's number of dims)."""
     idx = index.array if isinstance(index, Tensor) else numpy.asarray(index)
@@ -104,10 +120,10 @@ def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
         raise ShapeError(
             f"gather: index has {idx.ndim} dimensions but the input has {a.array.ndim}"
         )
-    return Gather.apply(a, index=idx.astype(numpy.int64, copy=False), axis=dim % a.array.ndim)
+    return Gather.apply(a, index=_int64(idx), axis=dim % a.array.ndim)
 
 
-class IndexSelect(Function):
+class IndexSelect(ArrayFunction):
     @staticmethod
     def forward(ctx, a, index, axis):
         xp = backend.get_array_module(a)
@@ -128,10 +144,11 @@ def index_select(a: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index.array if isinstance(index, Tensor) else numpy.asarray(index)
     if idx.ndim > 1:
         raise ShapeError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
-    return IndexSelect.apply(a, index=idx.reshape(-1), axis=dim % max(a.array.ndim, 1))
+    idx = idx if idx.ndim == 1 else idx.reshape(-1)  # the array itself: a graph then follows it
+    return IndexSelect.apply(a, index=idx, axis=dim % max(a.array.ndim, 1))
 
 
-class MaskedFill(Function):
+class MaskedFill(ArrayFunction):
     @staticmethod
     def forward(ctx, a, mask, value):
         xp = backend.get_array_module(a)
@@ -159,16 +176,18 @@ def one_hot(a: Tensor, num_classes: int = -1) -> Tensor:
     data = a.array
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors, got {a.dtype}")
+    if num_classes == -1:
+        refuse_in_graph("one_hot() without num_classes (the shape depends on the values)")
     xp = backend.get_array_module(data)
     if num_classes == -1:
         num_classes = int(data.max()) + 1 if data.size else 0
-    if data.size and (data.min() < 0 or data.max() >= num_classes):
+    if data.size and not backend.is_meta(data) and (data.min() < 0 or data.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
-    out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return Tensor._wrap(out)
+    classes = xp.arange(num_classes)
+    return compute(lambda d: (d[..., None] == classes).astype(xp.int64), a)
 
 
-class Pad(Function):
+class Pad(ArrayFunction):
     @staticmethod
     def forward(ctx, a, pads, value):
         xp = backend.get_array_module(a)
@@ -229,10 +248,10 @@ def _scatter_args(self: Tensor, dim: int, index, src, value):
         raise TypeError("scatter: pass exactly one of src (a tensor) or value (a number)")
     if index.dtype.kind not in "iu":
         raise TypeError(f"scatter: index must be an integer tensor, got {index.dtype}")
-    return dim % self.array.ndim, index.astype(numpy.int64, copy=False), src, value
+    return dim % self.array.ndim, _int64(index), src, value
 
 
-class Scatter(Function):
+class Scatter(ArrayFunction):
     @staticmethod
     def forward(ctx, a, src, index, axis):
         out = a.copy()

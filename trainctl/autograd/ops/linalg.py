@@ -7,12 +7,12 @@ import string
 
 from ...core import backend
 from ...core.errors import ShapeError
-from ..function import Function, sum_to
+from ..array_function import ArrayFunction, sum_to
 from ..tensor import Tensor
 from .promotion import promote
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -142,7 +142,7 @@ def _parse_einsum(equation: str, shapes):
     return expanded, out
 
 
-class Einsum(Function):
+class Einsum(ArrayFunction):
     @staticmethod
     def forward(ctx, *operands, equation):
         xp = backend.get_array_module(*operands)

@@ -19,11 +19,11 @@ import numbers
 import numpy
 
 from ...core import dtypes
-from ..function import Function
+from ..array_function import ArrayFunction
 from ..tensor import Tensor
 
 
-class Cast(Function):
+class Cast(ArrayFunction):
     @staticmethod
     def forward(ctx, a, dtype):
         return a.astype(dtype)
@@ -87,10 +87,10 @@ def promote(a, b):
         a = a.item()
     if isinstance(b, numpy.generic):
         b = b.item()
-    if isinstance(a, numpy.ndarray):
-        a = Tensor._wrap(a)
+    if isinstance(a, numpy.ndarray):  # a NumPy constant of the caller's
+        a = Tensor._constant(a)
     if isinstance(b, numpy.ndarray):
-        b = Tensor._wrap(b)
+        b = Tensor._constant(b)
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a.array.dtype == b.array.dtype:

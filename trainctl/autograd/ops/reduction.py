@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy
 
 from ...core import backend, dtypes
-from ..function import Function
+from ..array_function import ArrayFunction, compute
 from ..tensor import Tensor
 from .promotion import cast
 from .selection import maximum, minimum
@@ -72,7 +72,7 @@ def _broadcast(grad, shape):
     return out
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     # Fast path (a loss ends in a sum or a mean): NumPy's ``ndarray.sum`` is a Python wrapper
     # around ``add.reduce``; calling the ufunc skips it (a sixth of the seed's linreg step went
     # there). A full sum's 0-d gradient broadcasts as it is, without reshaping.
@@ -92,7 +92,7 @@ class Sum(Function):
         return _broadcast(grad, shape)
 
 
-class Mean(Function):
+class Mean(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.meta = (a.shape, axes, keepdim)
@@ -133,7 +133,7 @@ def mean(a: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return Mean.apply(a, axes=normalize_dims(dim, a.array.ndim), keepdim=keepdim)
 
 
-class Prod(Function):
+class Prod(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         ctx.save_for_backward(a)
@@ -173,7 +173,7 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False, dtype=None) -
     return Prod.apply(a, axis=axis, keepdim=keepdim)
 
 
-class AMax(Function):
+class AMax(ArrayFunction):
     """amax/amin over axes; ties share the gradient evenly."""
 
     @staticmethod
@@ -211,7 +211,7 @@ def _check_nonempty(a: Tensor, name: str):
         raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
 
 
-class TakeAlong(Function):
+class TakeAlong(ArrayFunction):
     """Values at given indices along one axis (the values half of max(dim), topk, sort)."""
 
     @staticmethod
@@ -236,17 +236,16 @@ def _max_min(a: Tensor, dim, keepdim: bool, is_max: bool):
     if dim is None:
         return amax(a) if is_max else amin(a)
     axis = normalize_dims(dim, a.array.ndim)[0] if a.array.ndim else 0
-    data = a.array if a.array.ndim else a.array.reshape(1)
-    xp = backend.get_array_module(data)
-    idx = xp.asarray((xp.argmax if is_max else xp.argmin)(data, axis=axis))  # 1-D: a scalar
-    idx_keep = xp.expand_dims(idx, axis)
     source = a if a.array.ndim else a.reshape(1)
-    values = TakeAlong.apply(source, indices=idx_keep, axis=axis)
+    xp = backend.get_array_module(source.array)
+    arg = xp.argmax if is_max else xp.argmin
+    # The indices come from an op, so a graph computes them again at every replay.
+    idx_keep = compute(lambda d: xp.expand_dims(xp.asarray(arg(d, axis=axis)), axis).astype(
+        xp.int64), source)
+    values = TakeAlong.apply(source, indices=idx_keep.array, axis=axis)
     if not keepdim or a.array.ndim == 0:
-        values = squeeze(values, axis)
-    else:
-        idx = idx_keep
-    return MinMax(values, Tensor._wrap(idx.astype(xp.int64)))
+        return MinMax(squeeze(values, axis), squeeze(idx_keep, axis))
+    return MinMax(values, idx_keep)
 
 
 def max(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
@@ -265,7 +264,7 @@ def min(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     return _max_min(a, dim, keepdim, False)
 
 
-class Var(Function):
+class Var(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim, take_sqrt):
         axis = numpy_axis(axes, a.ndim)
@@ -322,7 +321,7 @@ def std(a: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None) -
                      take_sqrt=True)
 
 
-class Norm2(Function):
+class Norm2(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         xp = backend.get_array_module(a)
@@ -344,7 +343,7 @@ class Norm2(Function):
         return a * scale
 
 
-class NormP(Function):
+class NormP(ArrayFunction):
     """The p-norm for any other p: ``sum(|a|**p) ** (1/p)``."""
 
     @staticmethod

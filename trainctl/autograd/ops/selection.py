@@ -16,12 +16,13 @@ import numbers
 import numpy
 
 from ...core import backend, dtypes
-from ..function import Function
+from ..array_function import ArrayFunction, compute
 from ..tensor import Tensor
+from ..trace import refuse_in_graph
 from .promotion import cast, promote
 
 
-class Clamp(Function):
+class Clamp(ArrayFunction):
     @staticmethod
     def forward(ctx, a, min, max):
         xp = backend.get_array_module(a)
@@ -59,7 +60,7 @@ def clamp(a: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     return Clamp.apply(a, min=min, max=max)
 
 
-class ClampTensor(Function):
+class ClampTensor(ArrayFunction):
     """clamp with tensor bounds: ``minimum(maximum(a, min), max)``, with PyTorch's gradients
     (``a`` keeps it on ties with a bound; where min > max the result and gradient are max's)."""
 
@@ -93,7 +94,7 @@ class ClampTensor(Function):
         return ga, glo, ghi
 
 
-class Maximum(Function):
+class Maximum(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         xp = backend.get_array_module(a, b)
@@ -106,7 +107,7 @@ class Maximum(Function):
         return _tie_split(grad, a > b, a == b, ctx.needs_input_grad)
 
 
-class Minimum(Function):
+class Minimum(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         xp = backend.get_array_module(a, b)
@@ -138,7 +139,7 @@ def minimum(a, b) -> Tensor:
     return Minimum.apply(a, b)
 
 
-class Where(Function):
+class Where(ArrayFunction):
     @staticmethod
     def forward(ctx, cond, a, b):
         xp = backend.get_array_module(a, b)
@@ -162,14 +163,17 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002
     """
     cond = condition.array if isinstance(condition, Tensor) else condition
     if input is None and other is None:
+        refuse_in_graph("where(condition) (its result's shape depends on the values)")
         xp = backend.get_array_module(cond)
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # where(mask, 1.0, 0.0): two Python scalars become 0-d tensors of their type
         xp = backend.get_array_module(cond)
-        input = Tensor._wrap(xp.asarray(input, dtype=_scalar_dtype(input)))
+        input = Tensor._constant(xp.asarray(input, dtype=_scalar_dtype(input)))
     a, b = promote(input, other)
-    return Where.apply(cond.astype(bool) if cond.dtype != bool else cond, a, b)
+    if cond.dtype != bool:  # the cast is an op, so a graph repeats it
+        cond = compute(lambda c: c.astype(bool), cond).array
+    return Where.apply(cond, a, b)
 
 
 def _scalar_dtype(value):

@@ -1,5 +1,5 @@
 """Shape ops: ``reshape/view, flatten, unflatten, squeeze, unsqueeze, permute, transpose, t,
-expand, repeat, tile, flip, cat, stack, split, chunk, unbind``.
+expand, repeat, tile, flip, cat, stack, split, chunk, unbind, meshgrid``.
 
 Most are free NumPy views forward and the inverse reshuffle backward. ``view`` returns a view when
 NumPy can and a copy otherwise (PyTorch would refuse a non-contiguous view; here it just works).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...core import backend
 from ...core.errors import ShapeError
-from ..function import Function
+from ..array_function import ArrayFunction
 from ..tensor import Tensor
 from .promotion import cast, promote
 
@@ -20,7 +20,7 @@ def _shape_args(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-class Reshape(Function):
+class Reshape(ArrayFunction):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
@@ -88,7 +88,7 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
     return reshape(a, shape[:dim] + (1,) + shape[dim:])
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -136,7 +136,7 @@ def T(a: Tensor) -> Tensor:
     return Permute.apply(a, dims=tuple(reversed(range(a.array.ndim))))
 
 
-class Expand(Function):
+class Expand(ArrayFunction):
     @staticmethod
     def forward(ctx, a, shape):
         xp = backend.get_array_module(a)
@@ -169,7 +169,7 @@ def broadcast_to(a: Tensor, shape) -> Tensor:
     return expand(a, tuple(shape))
 
 
-class Tile(Function):
+class Tile(ArrayFunction):
     @staticmethod
     def forward(ctx, a, reps):
         xp = backend.get_array_module(a)
@@ -204,7 +204,7 @@ def tile(a: Tensor, *dims) -> Tensor:
     return Tile.apply(a, reps=dims)
 
 
-class Flip(Function):
+class Flip(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axes):
         xp = backend.get_array_module(a)
@@ -223,7 +223,7 @@ def flip(a: Tensor, dims) -> Tensor:
     return Flip.apply(a, axes=tuple(d % a.array.ndim for d in dims))
 
 
-class Cat(Function):
+class Cat(ArrayFunction):
     @staticmethod
     def forward(ctx, *arrays, axis):
         xp = backend.get_array_module(*arrays)
@@ -340,3 +340,39 @@ def unbind(a: Tensor, dim: int = 0):
         index[dim] = i
         out.append(getitem(a, tuple(index)))
     return tuple(out)
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids from 1-D tensors: with ``indexing="ij"`` output ``i`` varies along dim
+    ``i``; ``"xy"`` swaps the first two dims (NumPy's and MATLAB's default). Without
+    ``indexing``, ``"ij"`` with PyTorch's warning. The grids are broadcast views (differentiable).
+
+    Example:
+        >>> import trainctl as tc
+        >>> xs, ys = meshgrid(tc.tensor([1, 2, 3]), tc.tensor([4, 5]), indexing="xy")
+        >>> xs
+        tensor([[1, 2, 3],
+                [1, 2, 3]])
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    flat = [reshape(t, -1) for t in tensors]  # 0-d inputs count as one element
+    if indexing == "xy" and len(flat) >= 2:
+        flat[0], flat[1] = flat[1], flat[0]
+    sizes = tuple(t.array.shape[0] for t in flat)
+    grids = []
+    for i, t in enumerate(flat):
+        shape = [1] * len(flat)
+        shape[i] = -1
+        grids.append(expand(reshape(t, shape), sizes))
+    if indexing == "xy" and len(grids) >= 2:
+        grids[0], grids[1] = grids[1], grids[0]  # back in the order of the inputs
+    return tuple(grids)

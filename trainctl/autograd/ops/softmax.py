@@ -12,13 +12,13 @@ Example:
 from __future__ import annotations
 
 from ...core import backend, dtypes
-from ..function import Function
+from ..array_function import ArrayFunction
 from ..tensor import Tensor
 from .promotion import cast
 from .reduction import expand_back, normalize_dims, numpy_axis
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axis):
         xp = backend.get_array_module(a)
@@ -33,7 +33,7 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axis):
         xp = backend.get_array_module(a)
@@ -70,7 +70,7 @@ def log_softmax(a: Tensor, dim=None, dtype=None) -> Tensor:
     return LogSoftmax.apply(a, axis=_softmax_dim(a, dim))
 
 
-class LogSumExp(Function):
+class LogSumExp(ArrayFunction):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         xp = backend.get_array_module(a)

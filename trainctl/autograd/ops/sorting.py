@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ...core import backend
+from ..array_function import compute
 from ..tensor import Tensor
+from ..trace import refuse_in_graph
 from .reduction import TakeAlong, normalize_dims
 from .shape import narrow
 
@@ -23,16 +25,21 @@ from .shape import narrow
 def _arg(a: Tensor, dim, keepdim, fn_name):
     xp = backend.get_array_module(a.array)
     fn = getattr(xp, fn_name)
-    if dim is None or a.array.ndim == 0:
-        out = xp.asarray(fn(a.array.reshape(-1)))
-        if keepdim:
-            out = out.reshape((1,) * a.array.ndim)
-    else:
-        axis = normalize_dims(dim, a.array.ndim)[0]
-        out = xp.asarray(fn(a.array, axis=axis))  # a 1-D input gives a NumPy scalar
-        if keepdim:
-            out = xp.expand_dims(out, axis)
-    return Tensor._wrap(out.astype(xp.int64))
+    ndim = a.array.ndim
+    axis = None if dim is None or ndim == 0 else normalize_dims(dim, ndim)[0]
+
+    def indices(data):
+        if axis is None:
+            out = xp.asarray(fn(data.reshape(-1)))
+            if keepdim:
+                out = out.reshape((1,) * ndim)
+        else:
+            out = xp.asarray(fn(data, axis=axis))  # a 1-D input gives a NumPy scalar
+            if keepdim:
+                out = xp.expand_dims(out, axis)
+        return out.astype(xp.int64)
+
+    return compute(indices, a)  # an op, so graphs record it
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -89,6 +96,7 @@ def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
 def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim=None):
     """The distinct values (sorted), optionally with inverse indices and counts."""
+    refuse_in_graph("unique() (its result's shape depends on the values)")
     xp = backend.get_array_module(a.array)
     result = xp.unique(a.array, return_inverse=return_inverse, return_counts=return_counts,
                        axis=dim)
@@ -107,6 +115,7 @@ def unique(a: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
 
 def bincount(a: Tensor, weights=None, minlength: int = 0) -> Tensor:
     """Count occurrences of each non-negative integer."""
+    refuse_in_graph("bincount() (its result's shape depends on the values)")
     xp = backend.get_array_module(a.array)
     w = weights.array if isinstance(weights, Tensor) else weights
     return Tensor._wrap(xp.bincount(a.array, weights=w, minlength=minlength))
@@ -114,6 +123,7 @@ def bincount(a: Tensor, weights=None, minlength: int = 0) -> Tensor:
 
 def nonzero(a: Tensor, as_tuple: bool = False):
     """Indices of non-zero elements: an (n, ndim) tensor, or one tensor per dimension."""
+    refuse_in_graph("nonzero() (its result's shape depends on the values)")
     xp = backend.get_array_module(a.array)
     idx = xp.nonzero(a.array)
     if as_tuple:

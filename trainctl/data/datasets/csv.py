@@ -9,6 +9,11 @@ Everything that turns raw rows into model inputs (feature columns and their orde
 statistics, classes, target scaling) is :meth:`CSVDataset.preprocessing_state`, a JSON-able dict;
 :meth:`CSVDataset.from_state` applies it to a new file without recomputing anything, so a model
 can answer on new rows without its training data.
+
+A column of free text (``text="review"``, or ``text={column: review, max_len: 40, ...}``, see
+``csv_text.py``) is read as padded token ids instead: ``x`` is int64 ``(max_len,)`` for an
+``Embedding``, the vocabulary is built on the training rows and stored in the preprocessing
+state, and ``lengths`` holds each row's number of real tokens.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy
 from ...core.errors import DataError
 from .base import ArrayDataset
 from .csv_parse import Table, column_index, label, read_table, short, to_float
+from .csv_text import checked_text_state, encode_texts, fit_vocabulary, text_options, text_state
 from .tabular import (
     apply_stats,
     as_stats,
@@ -83,6 +89,11 @@ class CSVDataset(ArrayDataset):
         standardize_target: (regression) scale targets to zero mean, unit variance;
             :meth:`inverse_target` undoes it for predictions and metrics.
         target_stats: the training split's target statistics (like ``stats``).
+        text: a column of free text as the input, by name or index, or a dict with ``column``
+            and any of ``max_len`` (64), ``tokenizer`` (``whitespace``, ``words``, ``char``),
+            ``max_vocab``, ``min_freq`` (1), ``padding`` (``post`` or ``pre``), ``lowercase``
+            (true), ``vocab`` (a stored one). ``x`` is then int64 ``(max_len,)`` token ids
+            (``<pad>`` 0, ``<unk>`` 1), with no numeric features.
 
     Statistics are computed from every row when not given; :meth:`fit` recomputes them from the
     training rows only (after a split). Statistics that were given (``stats``, ``target_stats``
@@ -91,6 +102,8 @@ class CSVDataset(ArrayDataset):
     Attributes:
         classes, class_to_idx, num_classes: the label mapping (classification, binary; else None).
         stats, target_stats: the statistics used (None when not standardising).
+        vocab, lengths, text: with a text column, its :class:`Vocabulary`, each row's number of
+            real tokens, and its stored options (else None).
         feature_names, target_names: the columns' names (or their indices without a header).
 
     Example:
@@ -106,24 +119,38 @@ class CSVDataset(ArrayDataset):
                  task: str = "classification", standardize: bool = False, classes=None,
                  stats=None, reference=None, transform=None, target_transform=None,
                  allow_nonfinite: bool = False, standardize_target: bool = False,
-                 target_stats=None):
+                 target_stats=None, text=None):
         path = os.fspath(path)
         _check_options(task, delimiter, standardize_target)
+        text_opts = text_options(text, path)
+        if text_opts is not None and (features is not None or standardize):
+            raise DataError(f"{path}: with a text column the text is the input: leave out "
+                            "features and standardize")
         if reference is not None:
             if not isinstance(reference, CSVDataset):
                 reference = CSVDataset(reference, target, features, header, delimiter, task,
                                        standardize, allow_nonfinite=allow_nonfinite,
-                                       standardize_target=standardize_target)
+                                       standardize_target=standardize_target, text=text)
             classes = reference.classes if classes is None else classes
             stats = reference.stats if stats is None else stats
             target_stats = reference.target_stats if target_stats is None else target_stats
+            if text_opts is not None and text_opts["vocab"] is None and reference.text:
+                text_opts["vocab"] = reference.vocab
         table = read_table(path, delimiter, header)
         targets = _as_list(target)
         t_cols = [column_index(t, table.names, table.width, path, table.header_line, "target")
                   for t in targets]
         if task in _CLASS_TASKS and len(t_cols) > 1:
             raise DataError(f"{path}: task {task!r} takes one target column, got {targets}")
-        if features is None:
+        text_col = None
+        if text_opts is not None:
+            text_col = column_index(text_opts["column"], table.names, table.width, path,
+                                    table.header_line, "text")
+            if text_col in t_cols:
+                raise DataError(f"{path}: column {label(text_col, table.names)} is both the "
+                                "text and the target")
+            f_cols = []
+        elif features is None:
             f_cols = [c for c in range(table.width) if c not in t_cols]
         else:
             f_cols = [column_index(f, table.names, table.width, path, table.header_line,
@@ -132,24 +159,24 @@ class CSVDataset(ArrayDataset):
         if both:
             raise DataError(f"{path}: column {label(both[0], table.names)} is both a feature and "
                             "the target")
-        if not f_cols:
+        if not f_cols and text_col is None:
             raise DataError(f"{path}: no feature columns left besides the target")
         names = table.names
         if names:  # a name must find its column again in a new file (from_state)
             first = {}
-            for c in f_cols + t_cols:
+            for c in f_cols + t_cols + ([] if text_col is None else [text_col]):
                 if first.setdefault(names[c], c) != c:
                     raise DataError(f"{path}:{table.header_line}: columns {first[names[c]] + 1} "
                                     f"and {c + 1} are both named {short(names[c])}; rename one")
         self._build(path, table, f_cols, t_cols,
                     [names[c] for c in t_cols] if names else t_cols, delimiter, task,
                     standardize, classes, stats, standardize_target, target_stats,
-                    allow_nonfinite, transform, target_transform)
+                    allow_nonfinite, transform, target_transform, (text_col, text_opts))
 
     def _build(self, path: str, table: Table, f_cols: list[int], t_cols: list[int],
                target_names: list, delimiter: str, task: str, standardize: bool, classes,
                stats, standardize_target: bool, target_stats, allow_nonfinite: bool,
-               transform, target_transform) -> None:
+               transform, target_transform, text=(None, None)) -> None:
         """Read the columns and set every attribute (shared by ``__init__`` and ``from_state``)."""
         names = table.names
         self.path, self.task, self.delimiter, self.header = path, task, delimiter, bool(names)
@@ -159,8 +186,12 @@ class CSVDataset(ArrayDataset):
         self.stats = self.target_stats = None
         self.classes = self.class_to_idx = self.num_classes = None
         self._raw_x = self._raw_y = self._labels = None  # raw values kept only for fit()
-        x = to_float(table, f_cols, path, allow_nonfinite)
-        if standardize:
+        self.vocab = self.lengths = self.text = self._texts = None
+        if text[1] is not None:
+            x = self._read_text(table, text[0], text[1], path)
+        else:
+            x = to_float(table, f_cols, path, allow_nonfinite)
+        if standardize and text[1] is None:
             if stats is None:
                 stats, self._raw_x = fit_stats(x), x
             mean, std = stats_arrays(stats, x.shape[1], path)
@@ -193,6 +224,27 @@ class CSVDataset(ArrayDataset):
                     y = apply_stats(y, mean, std)
         super().__init__(x, y, transform, target_transform)
 
+    def _read_text(self, table: Table, col: int, opts: dict, path: str) -> numpy.ndarray:
+        """The text column as padded ids; the vocabulary is fitted here unless given (and
+        again by :meth:`fit` on the training rows only)."""
+        from .text import Vocabulary
+
+        texts = [row[col] for row in table.rows]
+        vocab = opts["vocab"]
+        if vocab is None:
+            vocab, self._texts = fit_vocabulary(texts, opts), texts
+        elif not isinstance(vocab, Vocabulary):
+            vocab = checked_text_state({**opts, "column": col, "vocab": vocab}, path)["vocab"]
+        self._text_opts = opts
+        self._text_column = table.names[col] if table.names else col
+        self._set_text(texts, vocab)
+        return self._text_ids
+
+    def _set_text(self, texts: list[str], vocab) -> None:
+        self._text_ids, self.lengths = encode_texts(texts, vocab, self._text_opts)
+        self.vocab = vocab
+        self.text = text_state(self._text_opts, vocab, self._text_column)
+
     def _set_classes(self, classes) -> None:
         if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
             raise DataError(f"{self.path}: classes must be a list of labels, got "
@@ -218,9 +270,13 @@ class CSVDataset(ArrayDataset):
             >>> train, val = val_split(ds, 0.2)  # doctest: +SKIP
             >>> ds.fit(train.indices)  # doctest: +SKIP
         """
-        if self._raw_x is None and self._raw_y is None:
+        if self._raw_x is None and self._raw_y is None and self._texts is None:
             return self
         rows = self._rows(indices)
+        if self._texts is not None:  # the vocabulary of the training rows, every row re-encoded
+            vocab = fit_vocabulary([self._texts[r] for r in rows], self._text_opts)
+            self._set_text(self._texts, vocab)
+            self.data = self._text_ids
         if self._raw_x is not None:
             mean, std = stats_arrays(fit_stats(self._raw_x[rows]), self._raw_x.shape[1],
                                      self.path)
@@ -299,8 +355,9 @@ class CSVDataset(ArrayDataset):
 
         Keys: ``type``, ``task``, ``features`` and ``target`` (names, or indices without a
         header), ``classes``, ``stats``, ``target_stats`` (None when unused), ``delimiter``,
-        ``header`` and ``n_columns`` (the file's width, to match columns by position without a
-        header). :meth:`from_state` reads a new file with it.
+        ``header``, ``n_columns`` (the file's width, to match columns by position without a
+        header) and ``text`` (the text column's options and vocabulary, or None).
+        :meth:`from_state` reads a new file with it.
         """
         def copy(stats):
             return None if stats is None else {k: list(v) for k, v in stats.items()}
@@ -309,7 +366,8 @@ class CSVDataset(ArrayDataset):
                 "target": list(self.target_names),
                 "classes": None if self.classes is None else list(self.classes),
                 "stats": copy(self.stats), "target_stats": copy(self.target_stats),
-                "delimiter": self.delimiter, "header": self.header, "n_columns": self.n_columns}
+                "delimiter": self.delimiter, "header": self.header, "n_columns": self.n_columns,
+                "text": None if self.text is None else dict(self.text)}
 
     @classmethod
     def from_state(cls, path, state: dict, require_target: bool = False,
@@ -330,18 +388,23 @@ class CSVDataset(ArrayDataset):
         """
         path = os.fspath(path)
         s = _checked_state(state)
+        text = checked_text_state(s["text"], path) if s["text"] is not None else None
+        # the text column is found like a feature column, and comes last
+        located = {**s, "features": s["features"] + ([text["column"]] if text else [])}
         table = read_table(path, s["delimiter"], s["header"])
         if s["header"]:
             f_cols = [column_index(f, table.names, table.width, path, table.header_line,
-                                   "feature") for f in s["features"]]
+                                   "feature") for f in located["features"]]
             t_cols = [column_index(t, table.names, table.width, path, table.header_line,
                                    "target") for t in s["target"]] if require_target else []
         else:
-            f_cols, t_cols = _positions(s, table.width, path, require_target)
+            f_cols, t_cols = _positions(located, table.width, path, require_target)
+        text_col = f_cols.pop() if text else None
         self = cls.__new__(cls)
         self._build(path, table, f_cols, t_cols, s["target"], s["delimiter"], s["task"],
                     s["stats"] is not None, s["classes"], s["stats"],
-                    s["target_stats"] is not None, s["target_stats"], allow_nonfinite, None, None)
+                    s["target_stats"] is not None, s["target_stats"], allow_nonfinite, None, None,
+                    (text_col, text))
         return self
 
 
@@ -355,7 +418,7 @@ def _checked_state(state) -> dict:
     if not isinstance(state, dict) or state.get("type", "CSVDataset") != "CSVDataset":
         raise bad("type", "'CSVDataset' (a dict from CSVDataset.preprocessing_state())")
     s = {"classes": None, "stats": None, "target_stats": None, "delimiter": ",", "header": True,
-         "n_columns": None, "target": [], **state}
+         "n_columns": None, "target": [], "text": None, **state}
     if s.get("task") not in TASKS:
         raise bad("task", f"one of {', '.join(TASKS)}")
     if not isinstance(s["header"], bool):
@@ -363,7 +426,7 @@ def _checked_state(state) -> dict:
     kind = str if s["header"] else int
     for key in ("features", "target"):
         cols = s.get(key)
-        if (not isinstance(cols, list) or (key == "features" and not cols)
+        if (not isinstance(cols, list) or (key == "features" and not cols and not s["text"])
                 or not all(isinstance(c, kind) and not isinstance(c, bool) for c in cols)):
             raise bad(key, f"a list of column {'names' if s['header'] else 'indices'}")
     for key in ("stats", "target_stats"):

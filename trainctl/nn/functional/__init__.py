@@ -8,6 +8,7 @@ from ...autograd.ops.softmax import log_softmax, softmax  # noqa: F401
 from ...autograd.ops.unary import relu, sigmoid, tanh  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .adaptive_pooling import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

@@ -18,7 +18,7 @@ import contextlib
 
 import numpy
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...core import backend
 from ...core.errors import ShapeError
 
@@ -85,6 +85,8 @@ def class_targets(name, target, ignore_index, num_classes):
     """Flat targets with ignored ones replaced by 0, and the validity mask (None: all valid)."""
     xp = backend.get_array_module(target)
     t = target.reshape(-1)
+    if backend.is_meta(t):
+        return t, None  # no values to check (nor to ignore): the shapes are those of all valid
     # Fast path (every step of a classifier): one reduction instead of five. Seen as unsigned,
     # negative targets (ignore_index included) become huge, so a maximum below num_classes
     # means every target is a valid class and none is ignored.
@@ -109,7 +111,7 @@ def _picked_weights(xp, weight, ts, valid, dtype):
     return wt if valid is None else wt * valid
 
 
-class CrossEntropy(Function):
+class CrossEntropy(ArrayFunction):
     """Cross-entropy with class-index targets (one node: log-softmax and NLL fused)."""
 
     @staticmethod
@@ -158,7 +160,7 @@ class CrossEntropy(Function):
         return from_rows(g.astype(logp.dtype, copy=False), shape), None, None
 
 
-class SoftCrossEntropy(Function):
+class SoftCrossEntropy(ArrayFunction):
     """Cross-entropy with class-probability targets (differentiable in both arguments)."""
 
     @staticmethod
@@ -195,7 +197,7 @@ class SoftCrossEntropy(Function):
         return gx, gt
 
 
-class NLL(Function):
+class NLL(ArrayFunction):
     """Negative log-likelihood of log-probabilities at class-index targets."""
 
     @staticmethod

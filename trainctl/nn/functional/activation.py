@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.ops.promotion import as_float
 from ...autograd.ops.softmax import softmax
+from ...autograd.ops.special import erfc_array
 from ...autograd.ops.unary import Relu
 from ...autograd.tensor import Tensor
 from ...core import backend
-from ._special import erfc_array
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "hardtanh",
@@ -29,7 +29,7 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(ArrayFunction):
     @staticmethod
     def forward(ctx, a, slope):
         xp = backend.get_array_module(a)
@@ -45,7 +45,7 @@ class LeakyRelu(Function):
         return xp.where(pos, grad, grad * ctx.slope)
 
 
-class Hardtanh(Function):
+class Hardtanh(ArrayFunction):
     @staticmethod
     def forward(ctx, a, lo, hi):
         xp = backend.get_array_module(a)
@@ -58,7 +58,7 @@ class Hardtanh(Function):
         return grad * inside
 
 
-class Elu(Function):
+class Elu(ArrayFunction):
     """``scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1))``: ELU, SELU and CELU."""
 
     @staticmethod
@@ -80,7 +80,7 @@ class Elu(Function):
         return grad * (scale * xp.where(pos, 1, input_scale * (neg + alpha)))
 
 
-class Gelu(Function):
+class Gelu(ArrayFunction):
     @staticmethod
     def forward(ctx, a, approximate):
         xp = backend.get_array_module(a)
@@ -105,7 +105,7 @@ class Gelu(Function):
         return grad * (ctx.cdf + a * (_INV_SQRT_2PI * xp.exp(-0.5 * a * a)))
 
 
-class Silu(Function):
+class Silu(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = backend.get_array_module(a)
@@ -124,7 +124,7 @@ def _softplus_array(xp, a):
     return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
 
 
-class Mish(Function):
+class Mish(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = backend.get_array_module(a)
@@ -140,7 +140,7 @@ class Mish(Function):
         return grad * (t + a * s * (1 - t * t))
 
 
-class Softplus(Function):
+class Softplus(ArrayFunction):
     @staticmethod
     def forward(ctx, a, beta, threshold):
         xp = backend.get_array_module(a)
@@ -156,7 +156,7 @@ class Softplus(Function):
         return xp.where(linear, grad, grad * (0.5 * (1 + xp.tanh(0.5 * z))))
 
 
-class LogSigmoid(Function):
+class LogSigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = backend.get_array_module(a)
@@ -170,7 +170,7 @@ class LogSigmoid(Function):
         return grad * (0.5 * (1 - xp.tanh(0.5 * a)))  # sigmoid(-x)
 
 
-class Hardswish(Function):
+class Hardswish(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = backend.get_array_module(a)
@@ -184,7 +184,7 @@ class Hardswish(Function):
         return grad * xp.where(a < -3, 0, xp.where(a <= 3, a / 3 + 0.5, 1))
 
 
-class Softsign(Function):
+class Softsign(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = backend.get_array_module(a)

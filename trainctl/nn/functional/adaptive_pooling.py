@@ -8,8 +8,9 @@ and the max is a separable running max over gathered columns, then rows.
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
+from ...autograd.trace import refuse_in_graph
 from ...core import backend
 from ...core.errors import ShapeError
 from .pooling import avg_pool2d, max_pool2d
@@ -31,7 +32,7 @@ def _averaging_matrix(xp, n_out: int, size: int, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPool(Function):
+class AdaptiveAvgPool(ArrayFunction):
     """Averages over non-uniform windows of ``(P, H, W)`` planes: ``A_h @ x @ A_w^T``."""
 
     @staticmethod
@@ -57,7 +58,9 @@ class AdaptiveAvgPool(Function):
 
 def _gathered_max(xp, a, axis: int, start, end):
     """Running max along ``axis`` over windows [start, end): (max, index along axis)."""
-    width = int((end - start).max())
+    # The widest window, from the sizes alone (so a meta array, which has no values, works too).
+    n_out, size = len(start), a.shape[axis]
+    width = max(((i + 1) * size + n_out - 1) // n_out - (i * size) // n_out for i in range(n_out))
     best = idx = None
     for t in range(width):
         pos = xp.minimum(start + t, end - 1)  # short windows repeat their last element
@@ -68,13 +71,12 @@ def _gathered_max(xp, a, axis: int, start, end):
         if best is None:
             best, idx = v, pos.copy()
             continue
-        beats = v > best
-        idx[beats] = pos[beats]
+        idx = xp.where(v > best, pos, idx)
         xp.maximum(best, v, out=best)
     return best, idx
 
 
-class AdaptiveMaxPool(Function):
+class AdaptiveMaxPool(ArrayFunction):
     """Max over non-uniform windows of ``(P, H, W)`` planes; the gradient goes to the argmax."""
 
     @staticmethod
@@ -153,6 +155,8 @@ def _adaptive_max(op, x, output_size, nd, return_indices):
         if return_indices:
             return reshape(result[0], out_shape), reshape(result[1], out_shape)
         return reshape(result, out_shape)
+    if return_indices:  # filled by forward as a side output, which a graph cannot replay
+        refuse_in_graph("adaptive max pooling with return_indices=True")
     indices = [] if return_indices else None
     out = AdaptiveMaxPool.apply(planes, out_hw=out_hw, out_shape=out_shape, indices_out=indices)
     return (out, Tensor._wrap(indices[0])) if return_indices else out

@@ -1,13 +1,13 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``.
 
-Each is one :class:`Function` whose forward is im2col + one matrix product and whose backward is
-two products (weight and input gradients) + col2im; see ``_im2col.py`` for the layout. 1-D
-convolutions run the 2-D code on a unit height.
+Each is one :class:`ArrayFunction` whose forward is im2col + one matrix product and whose
+backward is two products (weight and input gradients) + col2im; see ``_im2col.py`` for the
+layout. 1-D convolutions run the 2-D code on a unit height.
 """
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
 from ...core.errors import ShapeError
 from ._im2col import Geometry, fold, from_grid, pad_buffer, to_grid, unfold
@@ -40,7 +40,7 @@ def _weight_grad(cols3, g3):
     return (cols3 @ g3.transpose(0, 2, 1)).transpose(0, 2, 1)
 
 
-class ConvNd(Function):
+class ConvNd(ArrayFunction):
     """Convolution (cross-correlation) of ``x (N, C, H, W)`` with ``w (O, C/groups, kh, kw)``."""
 
     @staticmethod
@@ -82,7 +82,7 @@ class ConvNd(Function):
         return gx, gw, gb
 
 
-class ConvTransposeNd(Function):
+class ConvTransposeNd(ArrayFunction):
     """Transposed convolution of ``x (N, Cin, H, W)`` with ``w (Cin, Cout/groups, kh, kw)``.
 
     Forward is conv2d's input-gradient (product + col2im); backward is conv2d's forward.

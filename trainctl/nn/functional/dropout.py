@@ -3,7 +3,9 @@ by ``1 / (1 - p)``; the identity in evaluation. Masks come from trainctl's seede
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+import warnings
+
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
 from ...core import backend
 from ...core.errors import ShapeError
@@ -12,11 +14,22 @@ from ...core.random import generator_for
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 
 
-class MaskMul(Function):
-    """``x * mask`` with a constant mask (already scaled by ``1 / (1 - p)``)."""
+class MaskMul(ArrayFunction):
+    """``x * mask`` with a Bernoulli(1 - p) mask of ``mask_shape`` scaled by ``1 / (1 - p)``.
+
+    The mask is drawn inside ``forward``, so a graph replaying the op draws a fresh one from the
+    same generator, in the same order as eager mode (a mask drawn before ``apply`` would be a
+    constant of the trace).
+    """
 
     @staticmethod
-    def forward(ctx, a, mask):
+    def forward(ctx, a, mask_shape, p, generator):
+        if p == 1.0 or backend.is_meta(a):  # all dropped; or on meta, nothing to draw
+            mask = backend.get_array_module(a).zeros(mask_shape, dtype=a.dtype)
+        else:
+            draw = generator_for(generator).random(mask_shape, dtype="float32")
+            mask = ((draw >= p) * (1.0 / (1.0 - p))).astype(a.dtype)
+            mask = backend.to_device(mask, backend.device_of(a))
         ctx.mask = mask
         return a * mask
 
@@ -33,14 +46,7 @@ def _check_p(p: float) -> float:
 
 def _masked(input: Tensor, p: float, mask_shape: tuple, generator=None) -> Tensor:
     """Multiply by a Bernoulli(1 - p) mask of ``mask_shape`` (broadcast over the rest)."""
-    dtype = input.array.dtype
-    if p == 1.0:
-        keep = backend.get_array_module(input.array).zeros(mask_shape, dtype=dtype)
-    else:
-        draw = generator_for(generator).random(mask_shape, dtype="float32")
-        keep = ((draw >= p) * (1.0 / (1.0 - p))).astype(dtype)
-        keep = backend.to_device(keep, input.device)
-    return MaskMul.apply(input, mask=keep)
+    return MaskMul.apply(input, mask_shape=mask_shape, p=p, generator=generator)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
@@ -81,14 +87,47 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
               generator=None) -> Tensor:
-    """Zero whole channels of an (N, C, H, W) input (an (N, C, L) input is taken as batched,
-    as PyTorch does)."""
+    """Zero whole channels of an (N, C, H, W) input.
+
+    As in PyTorch 2.13, an (N, C, L) input is taken as batched (channel-wise 1-D dropout) with a
+    warning, and any other input of 2 dimensions or more warns that it is deprecated and runs
+    the same rule: channels along dimension 1, so a 2-D (N, C) input drops single elements.
+
+    Example:
+        >>> import trainctl as tc, warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     dropout2d(tc.ones(4, 6), 0.5).shape
+        trainctl.Size([4, 6])
+        >>> caught[0].message.args[0][:47]
+        'dropout2d: Received a 2-D input to dropout2d, w'
+    """
     p = _check_p(p)
-    if input.ndim not in (3, 4):
-        raise ShapeError(
-            f"dropout2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}"
-        )
+    ndim = input.ndim
+    if ndim not in (3, 4):
+        warnings.warn(_DROPOUT2D_DIMS.format(ndim=ndim), stacklevel=2)
+    if ndim == 3:
+        warnings.warn(_DROPOUT2D_3D, stacklevel=2)
+    if ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if not training or p == 0.0:
         return input
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    shape = tuple(input.shape[:2]) + (1,) * (ndim - 2)
     return _masked(input, p, shape, generator)
+
+
+# PyTorch's warnings, word for word (code that filters warnings by message keeps working).
+_DROPOUT2D_DIMS = (
+    "dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in "
+    "an error in a future release. To retain the behavior and silence this warning, please use "
+    "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with "
+    "2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+    "inputs)."
+)
+_DROPOUT2D_3D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+    "This behavior will change in a future release to interpret the input as one without a "
+    "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+    "please switch to using dropout1d instead."
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
 from ...core import backend
 from ...core.errors import ShapeError
@@ -10,7 +10,7 @@ from ...core.errors import ShapeError
 __all__ = ["linear", "bilinear"]
 
 
-class Linear(Function):
+class Linear(ArrayFunction):
     """``y = x @ W.T + b`` over the last dimension of ``x`` (any leading dimensions)."""
 
     @staticmethod
@@ -35,7 +35,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-class Bilinear(Function):
+class Bilinear(ArrayFunction):
     """``y[n, o] = x1[n] @ W[o] @ x2[n] + b[o]`` as two matrix products."""
 
     @staticmethod

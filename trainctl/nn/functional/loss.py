@@ -9,7 +9,7 @@ integer or bool target is refused with PyTorch's ``Found dtype Long but expected
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.ops import promotion, selection, unary
 from ...autograd.ops import reduction as red
 from ...autograd.tensor import Tensor
@@ -85,7 +85,7 @@ def _like(input: Tensor, other):
     if other is None:
         return None
     if not isinstance(other, Tensor):
-        other = Tensor._wrap(backend.get_array_module(input.array).asarray(other))
+        other = Tensor._constant(backend.get_array_module(input.array).asarray(other))
     if other.array.dtype != input.array.dtype:
         other = promotion.cast(other, input.array.dtype)
     return other
@@ -95,7 +95,7 @@ def _data(t):
     return None if t is None else t.array
 
 
-class Pointwise(Function):
+class Pointwise(ArrayFunction):
     """``sum/mean/none`` of ``w * f(input - target)`` for the regression losses."""
 
     @staticmethod
@@ -180,7 +180,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                       reduction_mode(reduction))
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(ArrayFunction):
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
         xp = backend.get_array_module(x)
@@ -215,7 +215,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _same_shape("binary_cross_entropy", input, target)
     _float_target("binary_cross_entropy", input, target)
     xp = backend.get_array_module(input.array)
-    if input.array.size and bool(((input.array < 0) | (input.array > 1)).any()):
+    if input.array.size and not backend.is_meta(input.array) and \
+            bool(((input.array < 0) | (input.array > 1)).any()):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(use binary_cross_entropy_with_logits for raw scores)"
@@ -226,7 +227,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return BinaryCrossEntropy.apply(input, _like(input, target), weight=w, reduction=red_)
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(ArrayFunction):
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
         xp = backend.get_array_module(x)
@@ -282,7 +283,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     )
 
 
-class KLDiv(Function):
+class KLDiv(ArrayFunction):
     @staticmethod
     def forward(ctx, x, t, log_target, reduction, denom):
         xp = backend.get_array_module(x)
@@ -355,7 +356,9 @@ def _int_target(name: str, input: Tensor, target: Tensor):
             f"{tuple(target.shape)} for input of shape {tuple(input.shape)}; class-probability "
             "targets must have the input's shape"
         )
-    return data.astype("int64", copy=False)
+    if data.dtype != "int64":  # cast by an op, so a graph casts each new target again
+        return promotion.cast(target, "int64").array
+    return data
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -414,9 +417,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     dot = red.sum(input1 * input2, -1)
     mag = unary.sqrt((red.sum(input1 * input1, -1) + eps) * (red.sum(input2 * input2, -1) + eps))
     cos = dot / mag
-    t = target.array
-    out = selection.where(Tensor._wrap(t == 1), 1 - cos, 0.0)
-    out = out + selection.where(Tensor._wrap(t == -1), selection.clamp(cos - margin, min=0.0), 0.0)
+    out = selection.where(target == 1, 1 - cos, 0.0)  # comparisons are ops: graphs repeat them
+    out = out + selection.where(target == -1, selection.clamp(cos - margin, min=0.0), 0.0)
     if red_ == "none":
         return out
     return red.sum(out) if red_ == "sum" else red.mean(out)

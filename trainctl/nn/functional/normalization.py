@@ -8,8 +8,7 @@ Batch norm in eval mode (running statistics) is a per-channel affine map, :class
 
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
 from ...core import backend
 from ...core.errors import ShapeError
@@ -17,12 +16,12 @@ from ...core.errors import ShapeError
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
-class Normalize(Function):
+class Normalize(ArrayFunction):
     """Normalize ``x`` over ``axes`` of ``x.reshape(view)``; ``weight``/``bias`` vary along
     ``param_axes`` of ``x`` (shaped as ``param_shape`` to broadcast)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, view, axes, param_axes, param_shape, eps, stats_out):
+    def forward(ctx, x, weight, bias, view, axes, param_axes, param_shape, eps, running):
         xp = backend.get_array_module(x)
         xv = x.reshape(view)
         mean = xv.mean(axis=axes, keepdims=True)
@@ -30,8 +29,8 @@ class Normalize(Function):
         var = xp.mean(xc * xc, axis=axes, keepdims=True)
         rstd = 1.0 / xp.sqrt(var + eps)
         xhat = (xc * rstd).reshape(x.shape)
-        if stats_out is not None:  # batch norm updates its running statistics from these
-            stats_out.extend((mean, var))
+        if running is not None:  # batch norm: inside the op, so a graph's replay does it too
+            _update_running(*running, mean, var)
         out = xhat
         if weight is not None:
             out = out * weight.reshape(param_shape)
@@ -67,7 +66,7 @@ class Normalize(Function):
         return gx, gw, gb
 
 
-class FrozenNorm(Function):
+class FrozenNorm(ArrayFunction):
     """``(x - mean) * rstd * weight + bias`` with fixed per-channel statistics (eval batch norm)."""
 
     @staticmethod
@@ -129,23 +128,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        return FrozenNorm.apply(x, weight, bias, running_mean.array, running_var.array, eps=eps)
+        return FrozenNorm.apply(x, weight, bias, running_mean, running_var, eps=eps)
     count = x.numel() // c
     if count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{list(x.shape)}")
     axes = (0,) + tuple(range(2, x.ndim))
-    stats = [] if running_mean is not None or running_var is not None else None
-    out = Normalize.apply(x, weight, bias, view=tuple(x.shape), axes=axes, param_axes=(1,),
-                          param_shape=(c,) + (1,) * (x.ndim - 2), eps=eps, stats_out=stats)
-    if stats:
-        mean, var = (s.reshape(c) for s in stats)
-        with no_grad():
-            if running_mean is not None:
-                _blend(running_mean, mean, momentum)
-            if running_var is not None:
-                _blend(running_var, var * (count / (count - 1)), momentum)
-    return out
+    running = None
+    if running_mean is not None or running_var is not None:
+        running = (running_mean, running_var, momentum, count)
+    return Normalize.apply(x, weight, bias, view=tuple(x.shape), axes=axes, param_axes=(1,),
+                           param_shape=(c,) + (1,) * (x.ndim - 2), eps=eps, running=running)
+
+
+def _update_running(running_mean, running_var, momentum, count, mean, var) -> None:
+    """Blend the batch statistics into the running buffers (tensors; either may be None)."""
+    if running_mean is not None:
+        _blend(running_mean, mean.reshape(-1), momentum)
+    if running_var is not None:
+        _blend(running_var, var.reshape(-1) * (count / (count - 1)), momentum)
 
 
 def _blend(buffer: Tensor, value, momentum: float) -> None:
@@ -175,7 +176,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     _check_param("layer_norm", bias, shape, "bias")
     axes = tuple(range(x.ndim - k, x.ndim))
     return Normalize.apply(x, weight, bias, view=tuple(x.shape), axes=axes, param_axes=axes,
-                           param_shape=shape, eps=eps, stats_out=None)
+                           param_shape=shape, eps=eps, running=None)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
@@ -198,4 +199,4 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     _check_param("group_norm", bias, (c,), "bias")
     return Normalize.apply(x, weight, bias, view=(n, num_groups, -1), axes=(2,),
                            param_axes=(1,), param_shape=(c,) + (1,) * (x.ndim - 2), eps=eps,
-                           stats_out=None)
+                           running=None)

@@ -7,8 +7,9 @@ pixels); 1-D pooling runs them on a unit height. Inputs are ``(N, C, H, W)`` or 
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.tensor import Tensor
+from ...autograd.trace import refuse_in_graph
 from ...core import backend
 from ...core.errors import ShapeError
 from . import _pool2d as K
@@ -16,7 +17,7 @@ from . import _pool2d as K
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
-class MaxPool2d(Function):
+class MaxPool2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, geo, out_shape, indices_out):
         planes = x.reshape(geo.P, geo.H, geo.W)
@@ -36,7 +37,7 @@ class MaxPool2d(Function):
         return K.unpad(dbuf, geo).reshape(ctx.in_shape)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, geo, out_shape, count_include_pad, divisor_override):
         xp = backend.get_array_module(x)
@@ -116,6 +117,8 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
               return_indices):
     geo, out_shape = _geometry(op, input, nd, kernel_size, stride, padding, dilation,
                                ceil_mode, True)
+    if return_indices:  # filled by forward as a side output, which a graph cannot replay
+        refuse_in_graph("max pooling with return_indices=True")
     indices = [] if return_indices else None
     out = MaxPool2d.apply(input, geo=geo, out_shape=out_shape, indices_out=indices)
     return (out, Tensor._wrap(indices[0])) if return_indices else out

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from ...autograd.function import Function
+from ...autograd.array_function import ArrayFunction
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
+from ...autograd.trace import refuse_in_graph
 from ...core import backend
 from ...core.errors import ShapeError
 
 __all__ = ["embedding"]
 
 
-class Embedding(Function):
+class Embedding(ArrayFunction):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         ctx.meta = (weight.shape, indices, padding_idx, scale_grad_by_freq)
@@ -35,6 +36,7 @@ class Embedding(Function):
 
 def _renorm_(weight: Tensor, indices, max_norm: float, norm_type: float) -> None:
     """Rescale (in place) the looked-up rows whose norm exceeds ``max_norm``."""
+    refuse_in_graph("Embedding(max_norm=...) (it rescales rows in place outside an op)")
     xp = backend.get_array_module(weight.array)
     rows = xp.unique(indices.reshape(-1))
     w = weight.array[rows]
@@ -68,7 +70,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if backend.cupy is not None:
         idx = backend.to_device(idx, weight.device)
     num = weight.shape[0]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):
+    if idx.size and not backend.is_meta(idx) and (int(idx.min()) < 0 or int(idx.max()) >= num):
         raise IndexError(
             f"embedding: index out of range: indices span [{int(idx.min())}, {int(idx.max())}] "
             f"but the table has {num} rows"

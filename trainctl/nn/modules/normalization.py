@@ -11,6 +11,7 @@ from __future__ import annotations
 from ...autograd import creation
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
+from ...autograd.trace import graph_step
 from ...core import dtypes
 from ...core.errors import ShapeError
 from .. import init
@@ -40,6 +41,12 @@ def _reset_affine(module: Module) -> None:
         init.ones_(module.weight)
         if module.bias is not None:
             init.zeros_(module.bias)
+
+
+@graph_step
+def _count_batch(counter: Tensor) -> None:
+    """``num_batches_tracked += 1``, a step a graph's replay repeats (it is not an op)."""
+    counter.array += 1
 
 
 class _BatchNorm(Module):
@@ -92,7 +99,7 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.array += 1
+            _count_batch(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or (self.running_mean is None

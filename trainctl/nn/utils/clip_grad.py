@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
+from ...autograd.trace import graph_step
 from ...core import backend
 
 
@@ -55,6 +56,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
             g.array *= coef.astype(g.array.dtype)
 
 
+@graph_step
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach=None) -> Tensor:
@@ -77,6 +79,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     return total
 
 
+@graph_step
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
                      foreach=None) -> None:
     """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""

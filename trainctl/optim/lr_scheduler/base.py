@@ -14,6 +14,7 @@ import copy
 import warnings
 from typing import Any
 
+from ...autograd.trace import graph_step
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -60,6 +61,11 @@ class LRScheduler:
         >>> lrs
         [1.0, 1.0, 0.5, 0.5, 0.25]
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a graph replays a scheduler's step by calling it again
+            cls.step = graph_step(cls.__dict__["step"])
 
     _get_lr_called_within_step = False
     _is_initial = False
@@ -117,6 +123,7 @@ class LRScheduler:
                 stacklevel=3,
             )
 
+    @graph_step
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``, deprecated) and update the learning rates.
 

@@ -15,7 +15,8 @@ predictions (``tests/golden/metrics.json``).
   otherwise; or ``macro``, ``micro``, ``weighted``, ``binary``; ``threshold=0.5``,
   ``pos_label=1``);
 - ``auroc``, ``average_precision`` (binary; one-vs-rest macro average for C classes);
-- ``mae``, ``mse``, ``rmse``, ``r2`` (per output column, averaged over the columns).
+- ``mae``, ``mse``, ``rmse``, ``r2`` (per output column, averaged over the columns);
+- ``sequence_accuracy``, ``perplexity`` (per-position outputs (N, C, T), see ``sequence.py``).
 
 Classification inputs: a one-output model, (N, 1) or (N,), is binary and its output a logit
 (class 1 when ``sigmoid(logit) > threshold``), with 0/1 targets (int or float); a model with C
@@ -49,10 +50,12 @@ from .ranking import (
     roc_curve,
 )
 from .regression import MAE, MSE, R2, RMSE
+from .sequence import Perplexity, SequenceAccuracy
 
 __all__ = [
     "AUROC", "F1", "MAE", "MSE", "R2", "RMSE", "Accuracy", "AveragePrecision", "BalancedAccuracy",
-    "FunctionMetric", "Metric", "Precision", "Recall", "TopKAccuracy", "average_precision",
+    "FunctionMetric", "Metric", "Perplexity", "Precision", "Recall", "SequenceAccuracy",
+    "TopKAccuracy", "average_precision",
     "classification_report", "default_monitor", "metric_mode", "precision_recall_curve",
     "roc_auc", "roc_curve",
 ]

@@ -34,6 +34,51 @@ class Metric:
     def compute(self) -> float:
         raise NotImplementedError
 
+    def merge(self, other: Metric) -> None:
+        """Add ``other``'s epoch state (the same metric, updated on other samples) into this
+        one, so ``compute()`` gives the value over both sets of samples: how a data-parallel
+        run combines its ranks' metrics before logging them.
+
+        The state is what :meth:`reset` sets (settings given to ``__init__``, such as a
+        threshold, are left alone). The default sums its ints and floats and adds its lists
+        element by element (counts per class, padded with zeros to the longer one); other
+        values (flags, None) take whichever side has been set. A metric whose state is not a
+        set of sums (means, kept values) overrides this.
+
+        Example:
+            >>> from trainctl.training.metrics import Accuracy
+            >>> a, b = Accuracy(), Accuracy()
+            >>> a.correct, a.total, b.correct, b.total = 3, 4, 1, 4
+            >>> a.merge(b); a.compute()
+            0.5
+        """
+        for name in state_names(self):
+            theirs, mine = getattr(other, name, None), getattr(self, name, None)
+            if isinstance(theirs, bool) or not isinstance(theirs, (int, float, list)):
+                if mine is None:
+                    setattr(self, name, theirs)
+            elif isinstance(theirs, list):
+                mine = list(mine or [])
+                longer = max(len(mine), len(theirs))
+                mine += [0] * (longer - len(mine))
+                setattr(self, name, [a + b for a, b in
+                                     zip(mine, theirs + [0] * (longer - len(theirs)))])
+            else:
+                setattr(self, name, (mine or 0) + theirs)
+
+
+def state_names(metric: Metric) -> list[str]:
+    """The attributes ``metric.reset()`` sets: its epoch state, as opposed to its settings.
+
+    Found by resetting a blank instance of the class; a ``reset`` that reads a setting cannot
+    run blank, and then every attribute counts as state."""
+    blank = object.__new__(type(metric))
+    try:
+        blank.reset()
+    except AttributeError:
+        return list(vars(metric))
+    return list(vars(blank))
+
 
 class FunctionMetric(Metric):
     """A plain function ``f(pred, target) -> float`` as a metric: the mean of its batch values,

@@ -85,6 +85,13 @@ class _Ranking(Metric):
         self.scores.extend(values.astype(numpy.float64).reshape(-1).tolist())
         self.labels.extend(labels.tolist())
 
+    def merge(self, other):
+        """Keep both sets of scores (the curves need every one)."""
+        self.scores = self.scores + other.scores
+        self.labels = self.labels + other.labels
+        if self.n_classes is None:
+            self.n_classes = other.n_classes
+
     def compute(self):
         if not self.labels:
             return float("nan")

@@ -75,6 +75,27 @@ class _Residuals(Metric):
         self.sq_sum += float(column_sq.sum())
         self.count += n * k
 
+    def merge(self, other):
+        """Combine two sets of rows: sums add; the targets' means and squared deviations
+        combine as in Chan et al.'s parallel variance."""
+        if not other.count:
+            return
+        if not self.count:
+            vars(self).update({k: (list(v) if isinstance(v, list) else v)
+                               for k, v in vars(other).items()})
+            return
+        a, b = self.rows(), other.rows()
+        mean_a, mean_b = numpy.asarray(self.target_mean), numpy.asarray(other.target_mean)
+        delta = mean_b - mean_a
+        self.target_m2 = (numpy.asarray(self.target_m2) + numpy.asarray(other.target_m2)
+                          + delta * delta * a * b / (a + b)).tolist()
+        self.target_mean = (mean_a + delta * b / (a + b)).tolist()
+        self.column_sq_sum = (numpy.asarray(self.column_sq_sum)
+                              + numpy.asarray(other.column_sq_sum)).tolist()
+        self.abs_sum += other.abs_sum
+        self.sq_sum += other.sq_sum
+        self.count += other.count
+
     def rows(self) -> int:
         return self.count // len(self.column_sq_sum) if self.column_sq_sum else 0
 

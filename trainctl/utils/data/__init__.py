@@ -1,4 +1,5 @@
-"""``tc.utils.data``: the names of ``torch.utils.data`` (see :mod:`trainctl.data`).
+"""``tc.utils.data``: the names of ``torch.utils.data`` (see :mod:`trainctl.data`), with
+``tc.utils.data.distributed.DistributedSampler``.
 
 Example:
     >>> import trainctl as tc
@@ -7,11 +8,12 @@ Example:
     2
 """
 
-from ..core.lazy import lazy_names
+from ...core.lazy import lazy_names
 
 # Resolved by __getattr__ below, which ruff cannot see (hence the noqa).
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",  # noqa: F822
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",  # noqa: F822
+    "IterableDataset",  # noqa: F822
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",  # noqa: F822
     "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",  # noqa: F822
     "random_split",  # noqa: F822
@@ -20,4 +22,5 @@ __all__ = [
 
 # Each name is trainctl.data's, which loads the module defining it on first use: importing
 # this module costs nothing more than the table above.
-__getattr__, __dir__ = lazy_names(__name__, globals(), dict.fromkeys(__all__, "trainctl.data"))
+__getattr__, __dir__ = lazy_names(__name__, globals(), dict.fromkeys(__all__, "trainctl.data"),
+                                  {"distributed": ".distributed"})
