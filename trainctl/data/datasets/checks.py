@@ -76,3 +76,14 @@ def check_labels(labels: numpy.ndarray, num_classes: int, where: str,
         at = index[0] if len(index) == 1 else index
         raise DataError(f"{where}: {unit} {at}: label {labels[index]} is out of range for "
                         f"{num_classes} classes (0..{num_classes - 1})")
+
+
+def decode_utf8(raw: bytes, path) -> str:
+    """``raw`` as text (a byte-order mark dropped); a DataError naming the line and offset of
+    the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x} at offset "
+                        f"{e.start}); save the file as UTF-8") from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy
 
 from ...core.errors import DataError
-from .checks import NONFINITE_HINT, first_bad, os_error
+from .checks import NONFINITE_HINT, decode_utf8, first_bad, os_error
 
 
 @dataclass
@@ -59,12 +59,7 @@ def _read_rows(path: str, delimiter: str):
             raw = f.read()
     except OSError as e:
         raise os_error(path, e, "CSV") from None
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x} at offset "
-                        f"{e.start}); save the file as UTF-8") from None
+    text = decode_utf8(raw, path)
     rows, lines = [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1

@@ -29,7 +29,7 @@ import numpy
 from ...autograd.tensor import Tensor
 from ...core.errors import DataError
 from ..dataset import Dataset
-from .checks import os_error
+from .checks import decode_utf8, os_error
 
 TOKENIZERS = ("char", "whitespace", "words", "bpe")
 _WORDS = re.compile(r"\w+|[^\w\s]")  # "words": runs of letters/digits, each punctuation mark
@@ -58,12 +58,7 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     nul = raw.find(b"\0")
     if nul >= 0:
         raise DataError(f"{path}: a NUL byte at offset {nul}: this is a binary file, not text")
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x} at offset "
-                        f"{e.start}); save the file as UTF-8") from None
+    text = decode_utf8(raw, path)
     if not text.strip():
         raise DataError(f"{path}: the file is empty (no text)")
     return text
