@@ -401,10 +401,19 @@ def os_error_text(e: OSError) -> str:
     return f"{paths}: {reason}" if paths else reason
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as a command line shows them: ``warning: <message>`` on stderr, without
+    the library's file, line and source text (they are about trainctl, not the user's files)."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main(argv=None) -> None:
     """Entry point of the ``trainctl`` console script."""
+    import warnings
+
     from .core.errors import TrainctlError
 
+    warnings.showwarning = show_warning
     try:
         rc = cli.main(args=argv, prog_name="trainctl", standalone_mode=False)
     except click.exceptions.Abort:

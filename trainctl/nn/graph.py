@@ -275,6 +275,15 @@ class Compiled:
     def replays(self) -> int:
         return self._runner.replays
 
+    @property
+    def label(self) -> str:
+        """What warnings and ``repr`` call the compiled callable (its qualified name)."""
+        return self._runner.label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._runner.label = value
+
     def __repr__(self) -> str:
         return "\n".join([f"Compiled({self._runner.label})"] + self._runner.describe())
 

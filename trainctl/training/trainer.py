@@ -173,6 +173,9 @@ class Trainer:
         if graph:
             self._train_step = compile(self._forward_backward)
             self._eval_step = compile(self._forward_loss)
+            # what a fallback warning calls them (a config's user never wrote these methods)
+            self._train_step.label = "graph mode: the training step"
+            self._eval_step.label = "graph mode: the evaluation step"
         self._step_closure = None  # the closure of the coming step, when the optimizer needs one
         self.callbacks = list(callbacks)
         keys = [cb.state_key for cb in self.callbacks]
