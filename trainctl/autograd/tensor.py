@@ -378,6 +378,27 @@ class Tensor:
 # ----------------------------------------------------------------- Python data -> array
 
 
+def tensors_in(value, found: list | None = None) -> list:
+    """Every tensor in a (nested) tuple, list or dict, in order (a call's arguments, a model's
+    outputs).
+
+    Example:
+        >>> t = Tensor._wrap(numpy.zeros(2))
+        >>> len(tensors_in(([t, 1], {"b": t})))
+        2
+    """
+    found = [] if found is None else found
+    if isinstance(value, Tensor):
+        found.append(value)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            tensors_in(v, found)
+    elif isinstance(value, dict):
+        for v in value.values():
+            tensors_in(v, found)
+    return found
+
+
 def copy_data(data, float_dtype=None):
     """A new array holding a copy of ``data`` (a number, nested list, NumPy or CuPy array or
     Tensor), typed by PyTorch's inference: Python floats become the default float dtype (or

@@ -38,7 +38,7 @@ from collections import OrderedDict
 import numpy
 
 from ..autograd.grad_mode import STATE
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensors_in
 from ..autograd.trace import GraphTraceError, trace
 from .module import Module, _structure
 
@@ -46,19 +46,6 @@ from .module import Module, _structure
 __all__ = ["Graph", "GraphTraceError", "compile"]
 
 CACHE_SIZE = 8  # traces kept per graph (signatures: batch sizes, train/eval, grad mode)
-
-
-def _tensors(obj, out: list) -> list:
-    """The tensors inside call arguments (nested tuples, lists and dicts), in order."""
-    if isinstance(obj, Tensor):
-        out.append(obj)
-    elif isinstance(obj, (tuple, list)):
-        for v in obj:
-            _tensors(v, out)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            _tensors(v, out)
-    return out
 
 
 def _signature(obj):
@@ -125,12 +112,12 @@ class _Runner:
                 return self.fn(*args, **kwargs)
             if plan.fits():
                 self.replays += 1
-                return plan.replay(*args) if plain else plan.replay(*_tensors((args, kwargs), []))
+                return plan.replay(*args) if plain else plan.replay(*tensors_in((args, kwargs)))
             del self.cache[key]
         return self.trace(args, kwargs)
 
     def trace(self, args, kwargs):
-        inputs = _tensors((args, kwargs), [])
+        inputs = tensors_in((args, kwargs))
         out, plan, reason = trace(self.fn, args, kwargs, inputs, self.strict)
         self.traces += 1
         if plan is not None:

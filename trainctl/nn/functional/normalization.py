@@ -31,13 +31,7 @@ class Normalize(ArrayFunction):
         xhat = (xc * rstd).reshape(x.shape)
         if running is not None:  # batch norm: inside the op, so a graph's replay does it too
             _update_running(*running, mean, var)
-        out = xhat
-        if weight is not None:
-            out = out * weight.reshape(param_shape)
-        if bias is not None:
-            out = out + bias.reshape(param_shape)
-        elif weight is None:
-            out = out.copy()  # xhat is kept for backward; the output must not alias it
+        out = _affine(xhat, weight, bias, param_shape)
         ctx.save_for_backward(weight)
         ctx.xhat, ctx.rstd, ctx.meta = xhat, rstd, (view, axes, param_axes, param_shape)
         return out
@@ -139,6 +133,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         running = (running_mean, running_var, momentum, count)
     return Normalize.apply(x, weight, bias, view=tuple(x.shape), axes=axes, param_axes=(1,),
                            param_shape=(c,) + (1,) * (x.ndim - 2), eps=eps, running=running)
+
+
+def _affine(xhat, weight, bias, shape):
+    """``xhat * weight + bias`` (either may be None) with the parameters reshaped to ``shape``;
+    never ``xhat`` itself, which backward keeps."""
+    out = xhat
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    elif weight is None:
+        out = out.copy()  # xhat is kept for backward; the output must not alias it
+    return out
 
 
 def _update_running(running_mean, running_var, momentum, count, mean, var) -> None:

@@ -20,7 +20,7 @@ from ...autograd.tensor import Tensor
 from ...core import backend
 from ...distributed import collectives
 from ...distributed import process_group as group
-from ..functional.normalization import _update_running
+from ..functional.normalization import _affine, _update_running
 from ..module import Module
 from .normalization import _BatchNorm, _count_batch
 
@@ -54,13 +54,7 @@ class SyncNorm(ArrayFunction):
         xhat = xc * rstd
         if running is not None:
             _update_running(*running, count, mean, var)
-        out = xhat
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        elif weight is None:
-            out = out.copy()  # xhat is kept for backward; the output must not alias it
+        out = _affine(xhat, weight, bias, shape)
         ctx.save_for_backward(weight)
         ctx.xhat, ctx.rstd, ctx.count, ctx.shape, ctx.axes = xhat, rstd, count, shape, axes
         return out

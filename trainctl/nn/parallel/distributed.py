@@ -39,7 +39,7 @@ import numpy
 
 from ...autograd.creation import from_numpy
 from ...autograd.grad_mode import STATE, is_grad_enabled, no_grad
-from ...autograd.tensor import Tensor
+from ...autograd.tensor import Tensor, tensors_in
 from ...distributed import collectives
 from ...distributed import process_group as group
 from ..module import Module
@@ -62,19 +62,6 @@ class _Bucket:
 
     def slot(self, i: int) -> numpy.ndarray:
         return self.flat[self.offsets[i]:self.offsets[i + 1]]
-
-
-def _tensors_in(value, found: list) -> list:
-    """Every tensor in a (nested) tuple, list or dict of outputs."""
-    if isinstance(value, Tensor):
-        found.append(value)
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            _tensors_in(v, found)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _tensors_in(v, found)
-    return found
 
 
 class DistributedDataParallel(Module):
@@ -192,7 +179,7 @@ class DistributedDataParallel(Module):
                     collectives.broadcast(b, src=0)
         output = self.module(*inputs, **kwargs)
         if is_grad_enabled() and self.require_backward_grad_sync and self._buckets:
-            self._prepare_reduction(_tensors_in(output, []))
+            self._prepare_reduction(tensors_in(output))
         return output
 
     def _prepare_reduction(self, outputs: list) -> None:
