@@ -36,8 +36,6 @@ Example (the command line does all of this; see ``docs/distributed.md``)::
 from __future__ import annotations
 
 import copy
-import os
-import sys
 import time
 
 import numpy
@@ -340,11 +338,8 @@ def abort_job(exc: BaseException, code: int) -> None:
         # An error every rank meets (a bad config, a missing file) is best told, and cleaned
         # up after (the run directory it made, its lock), by rank 0: give it a moment first.
         time.sleep(ABORT_GRACE_S)
-    sys.stderr.write(f"[rank {rank}/{world}] failed, ending every rank (exit code {code}): "
-                     f"{why}\n")
-    sys.stderr.flush()
-    group.WORLD_STATE.comm.Abort(code)
-    os._exit(code)  # MPICH's Abort may return once the launcher has been told
+    group.abort_job(f"[rank {rank}/{world}] failed, ending every rank (exit code {code}): "
+                    f"{why}\n", code)
 
 
 __all__ = ["DataParallelRun", "RankStates", "ValidationShard", "abort_job", "follow",
