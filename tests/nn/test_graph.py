@@ -393,6 +393,40 @@ def test_custom_functions_hooks_and_side_outputs_are_refused():
     assert "autograd.grad" in refused(lambda x: tc.autograd.grad((w * x).sum(), w), x)
 
 
+def test_an_outside_tensor_changed_in_place_between_replays_is_refused():
+    model = tc.nn.Sequential(tc.nn.Linear(3, 3), tc.nn.BatchNorm1d(3))
+    opt = tc.optim.SGD(model.parameters(), lr=0.1)
+    mask = tc.ones(4, 3)
+
+    def step(x):
+        loss = (model(x) * mask).sum()  # reads mask from outside
+        loss.backward()
+        opt.step()  # parameters, buffers and optimizer state change in place: allowed
+        opt.zero_grad()
+        return loss
+
+    compiled = tc.compile(step, fullgraph=True)
+    x = tc.randn(4, 3)
+    for _ in range(3):
+        compiled(x)
+    mask.mul_(0)
+    with pytest.raises(GraphTraceError) as info:
+        compiled(x)
+    message = str(info.value)
+    assert message.startswith(line_of("reads mask from outside") + ": "), message
+    assert "changed in place since the graph was traced" in message
+    assert "pass it to the step as an argument" in message
+
+    @tc.compile(fullgraph=True)
+    def masked(x, mask):  # as an argument, the new values are used
+        return x * mask
+
+    mask = tc.ones(2)
+    assert masked(tc.ones(2), mask).tolist() == [1.0, 1.0]
+    mask.mul_(0)
+    assert masked(tc.ones(2), mask).tolist() == [0.0, 0.0]
+
+
 def test_a_tensor_made_outside_the_ops_is_refused():
     def frozen(x):
         return x * tc.Tensor._wrap(x.array * 2)  # Python-level arithmetic on the raw array

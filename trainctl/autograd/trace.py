@@ -173,6 +173,7 @@ class Tracer:
         self.names = {}  # id(object) -> its name in the replay's namespace
         self.loose = {}  # id(array) -> where a tensor was made outside recorded ops
         self.externals = {}  # id(tensor) -> tensor read by reference at replay
+        self.read_at = {}  # id(external tensor) -> the user's line that first read it
         self.inputs = {}  # id(input tensor) -> parameter name
         self.params = []
         self.ops = []  # what each line does, for repr and debug
@@ -227,7 +228,9 @@ class Tracer:
             if var is not None:
                 return var if unwrap else f"T({var})"
             self.check_loose(x.array)
-            self.externals[id(x)] = x
+            if id(x) not in self.externals:
+                self.externals[id(x)] = x
+                self.read_at[id(x)] = user_location()
             name = self.name(x, "e")
             return f"{name}.array" if unwrap else name
         var = self.slots.get(id(x))  # a raw array of the graph (slot arrays stay alive)
@@ -443,7 +446,7 @@ class Tracer:
         source = f"def replay({', '.join(self.params)}):\n{body}\n    return {returned}\n"
         exec(compile(source, "<trainctl graph>", "exec"), self.ns)  # noqa: S102
         return Plan(self.ns["replay"], source, self.ops, list(self.externals.values()),
-                    list(self.modules.values()))
+                    list(self.modules.values()), self.read_at)
 
 
 def _needs_grad(out) -> bool:
@@ -461,21 +464,34 @@ class Plan:
 
     ``guards`` are the tensors read by reference, with the shape, dtype and ``requires_grad``
     the trace saw: when one of them changes, the plan no longer fits and :meth:`fits` says so.
+
+    ``fixed`` are those of them that are neither trained (``requires_grad``) nor a buffer of a
+    module the step called: the step's constants (a tensor from an enclosing scope, a mask made
+    once). Their ``_version`` at the trace is kept, and a replay after an in-place change to one
+    (``mask.fill_(0)`` between two calls) is refused with the line that read it: a graph's
+    outside tensors are fixed, as in a static graph; what changes between calls is an argument.
+    Parameters, buffers and optimizer state change in place by design and are read afresh.
     """
 
-    def __init__(self, replay, source: str, ops: list, externals: list, modules: list):
+    def __init__(self, replay, source: str, ops: list, externals: list, modules: list,
+                 read_at: dict | None = None):
         self.replay = replay
         self.source = source
         self.ops = ops
         self.modules = modules
         self.guards = [[t, t.array, t._requires_grad] for t in externals]
+        buffers = {id(b) for m in modules for b in m.buffers()}
+        read_at = read_at or {}
+        self.fixed = [(t, t._version, read_at.get(id(t), "<unknown>")) for t in externals
+                      if not t._requires_grad and id(t) not in buffers]
 
     def fits(self) -> bool:
         """Whether every tensor read by reference still has its traced shape, dtype and
         ``requires_grad`` (a ``p.data = ...`` of another shape, or a frozen layer, retraces).
 
         Most calls find the very arrays of the trace (in-place updates keep them), which one
-        identity test per tensor confirms."""
+        identity test per tensor confirms. A fixed tensor changed in place raises
+        :class:`GraphTraceError`."""
         for guard in self.guards:
             t, seen, requires_grad = guard
             a = t.array
@@ -485,6 +501,12 @@ class Plan:
                 guard[1] = a  # same layout: remember it (and let the old array go)
             if t._requires_grad is not requires_grad:
                 return False
+        for t, version, where in self.fixed:
+            if t._version != version:
+                raise GraphTraceError(
+                    f"{where}: a tensor of shape {tuple(t.shape)} that the graph reads from "
+                    "outside its arguments was changed in place since the graph was traced: "
+                    "tensors outside a graph are fixed; pass it to the step as an argument")
         return True
 
     def __call__(self, *inputs):
