@@ -373,12 +373,14 @@ def _plateau_class():
     return ReduceLROnPlateau
 
 
-def build_dataset(cfg: Config, split: str, download: bool | None = None):
-    """The dataset of ``data.<split>`` (None when not configured)."""
+def build_dataset(cfg: Config, split: str, download: bool | None = None,
+                  extra: dict | None = None):
+    """The dataset of ``data.<split>`` (None when not configured), with ``extra`` arguments
+    added to the config's (a held-out split's inherited vocabulary)."""
     spec = cfg["data"][split]
     if spec is None:
         return None
-    spec = dict(spec)
+    spec = {**spec, **(extra or {})}
     if download is not None and "download" in spec:
         spec["download"] = spec["download"] and download
     return build_component(spec, "dataset", cfg, ("data", split))

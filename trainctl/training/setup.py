@@ -82,8 +82,9 @@ def build_datasets(cfg: Config, download: bool = True):
     from ..data import Subset, random_split, stratified_split
 
     train = build_dataset(cfg, "train", download)
-    val = build_dataset(cfg, "val", download)
-    test = build_dataset(cfg, "test", download)
+    fitted = preprocessing_state(train)
+    val = build_dataset(cfg, "val", download, inherited_options(cfg, "val", fitted))
+    test = build_dataset(cfg, "test", download, inherited_options(cfg, "test", fitted))
     base = train
     n_val = validation_size(cfg, len(train))
     if n_val:
@@ -109,6 +110,28 @@ def _same_statistics(dataset, fitted, cfg: Config, split: str):
                                        require_target=True)
     rebuilt.transform, rebuilt.target_transform = dataset.transform, dataset.target_transform
     return rebuilt
+
+
+def inherited_options(cfg: Config, split: str, fitted: dict | None,
+                      stored: bool = False) -> dict:
+    """What a held-out split takes from the training split's preprocessing state ``fitted``:
+    the entries its dataset class names in ``inherits`` (a TextFile's ``vocab``), when the split
+    has the training split's type and does not give them itself (or a ``reference``).
+    ``stored``: ``fitted`` comes from a checkpoint, and wins over a ``reference``, so that
+    scoring a run never depends on the training file being unchanged."""
+    spec = cfg["data"][split]
+    if spec is None or not fitted:
+        return {}
+    factory = resolve_type(spec["type"], "dataset", cfg, ("data", split))
+    names = getattr(factory, "inherits", ())
+    if not names or fitted.get("type") != factory.__name__:
+        return {}
+    if "reference" in spec and not stored:
+        return {}
+    extra = {name: fitted[name] for name in names if name not in spec and name in fitted}
+    if extra and "reference" in spec:
+        extra["reference"] = None
+    return extra
 
 
 def dataset_labels(dataset):
@@ -237,8 +260,11 @@ def build_eval_run(cfg: Config, split: str, saved: dict) -> RunParts | None:
     model = build_model(cfg)
     if device.type != "cpu":
         model.to(device)
-    dataset = build_dataset(cfg, split) if not _stored_preprocessing(cfg, split, saved) else \
-        _from_saved(cfg, split, saved["preprocessing"])
+    if _stored_preprocessing(cfg, split, saved):
+        dataset = _from_saved(cfg, split, saved["preprocessing"])
+    else:
+        dataset = build_dataset(cfg, split, extra=inherited_options(
+            cfg, split, saved.get("preprocessing"), stored=True))
     loss_fn = build_loss(cfg, weights=saved.get("loss_weights"))
     loader = _loader(dataset, cfg, train=False)
     classes = saved.get("classes") or dataset_classes(dataset)

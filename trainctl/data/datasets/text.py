@@ -244,6 +244,10 @@ class TextFile(Dataset):
         True
     """
 
+    # A held-out split of a run (data.val / data.test) takes the training split's vocabulary
+    # unless it names its own (see trainctl.training.setup.inherited_options).
+    inherits = ("vocab",)
+
     def __init__(self, path, seq_len: int = 64, stride: int | None = None,
                  tokenizer: str = "char", max_vocab: int | None = None, min_freq: int = 1,
                  span=(0.0, 1.0), vocab: dict | None = None, reference=None,
