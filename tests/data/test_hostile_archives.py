@@ -31,7 +31,8 @@ def test_idx_gzip_bomb_reads_only_what_the_header_declares(tmp_path):
     with pytest.raises(tc.DataError, match=r"size mismatch: shape \(10, 28, 28\) needs 7840 bytes "
                                            r"of data, the file has more"):
         read_idx(bomb)
-    assert time.monotonic() - start < 0.5  # it stopped reading after 7841 bytes
+    # it stopped reading after 7841 bytes (all 1.9 GiB would take several seconds)
+    assert time.monotonic() - start < 2
 
 
 def test_idx_declared_dims_against_the_data(tmp_path):
