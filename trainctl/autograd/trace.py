@@ -465,9 +465,9 @@ class Plan:
     ``guards`` are the tensors read by reference, with the shape, dtype and ``requires_grad``
     the trace saw: when one of them changes, the plan no longer fits and :meth:`fits` says so.
 
-    ``fixed`` are those of them that are neither trained (``requires_grad``) nor a buffer of a
-    module the step called: the step's constants (a tensor from an enclosing scope, a mask made
-    once). Their ``_version`` at the trace is kept, and a replay after an in-place change to one
+    Those of them that are neither trained (``requires_grad``) nor a buffer of a module the step
+    called are the step's constants (a tensor from an enclosing scope, a mask made once). Their
+    ``_version`` at the trace is kept, and a replay after an in-place change to one
     (``mask.fill_(0)`` between two calls) is refused with the line that read it: a graph's
     outside tensors are fixed, as in a static graph; what changes between calls is an argument.
     Parameters, buffers and optimizer state change in place by design and are read afresh.
@@ -479,11 +479,12 @@ class Plan:
         self.source = source
         self.ops = ops
         self.modules = modules
-        self.guards = [[t, t.array, t._requires_grad] for t in externals]
         buffers = {id(b) for m in modules for b in m.buffers()}
         read_at = read_at or {}
-        self.fixed = [(t, t._version, read_at.get(id(t), "<unknown>")) for t in externals
-                      if not t._requires_grad and id(t) not in buffers]
+        # [tensor, its array, requires_grad, version (None: may change in place), where read]
+        self.guards = [[t, t.array, t._requires_grad,
+                        None if t._requires_grad or id(t) in buffers else t._version,
+                        read_at.get(id(t), "<unknown>")] for t in externals]
 
     def fits(self) -> bool:
         """Whether every tensor read by reference still has its traced shape, dtype and
@@ -493,7 +494,7 @@ class Plan:
         identity test per tensor confirms. A fixed tensor changed in place raises
         :class:`GraphTraceError`."""
         for guard in self.guards:
-            t, seen, requires_grad = guard
+            t, seen, requires_grad, version, where = guard
             a = t.array
             if a is not seen:
                 if a.shape != seen.shape or a.dtype != seen.dtype:
@@ -501,8 +502,7 @@ class Plan:
                 guard[1] = a  # same layout: remember it (and let the old array go)
             if t._requires_grad is not requires_grad:
                 return False
-        for t, version, where in self.fixed:
-            if t._version != version:
+            if version is not None and t._version != version:
                 raise GraphTraceError(
                     f"{where}: a tensor of shape {tuple(t.shape)} that the graph reads from "
                     "outside its arguments was changed in place since the graph was traced: "
