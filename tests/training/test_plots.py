@@ -265,3 +265,23 @@ def test_finite_filter_keeps_plots_of_damaged_values(figures):
     rows[-2]["train/loss"] = math.nan
     ax = figures(rows)["loss"]
     assert all(math.isfinite(v) for v in ax.get_ylim())
+
+
+def test_a_chart_that_fails_midway_leaves_the_previous_file(tmp_path):
+    from trainctl.training.plot_style import pyplot, save
+
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"the previous chart")
+    fig = pyplot().figure()
+
+    def breaks(target, **kwargs):
+        target.write(b"\x89PNG half a chart")
+        raise KeyboardInterrupt  # stopped while the chart is written
+
+    fig.savefig = breaks
+    with pytest.raises(KeyboardInterrupt):
+        save(fig, path)
+    assert path.read_bytes() == b"the previous chart"
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]
+    save(pyplot().figure(), path)
+    assert path.read_bytes().startswith(b"\x89PNG")

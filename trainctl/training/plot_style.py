@@ -16,8 +16,10 @@ Example:
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from ..autograd.serialization import atomic_write
 from ..core.errors import ConfigError
 
 # The Okabe-Ito palette: told apart with the common forms of color blindness, and in grayscale
@@ -110,7 +112,15 @@ def save(fig, path: Path, fmt: str | None = None) -> Path:
 
     try:
         with matplotlib.rc_context({"svg.fonttype": "none"}):
-            fig.savefig(path, dpi=DPI, format=fmt, metadata=metadata)
+            write_figure(fig, path, dpi=DPI, format=fmt, metadata=metadata)
     finally:
         pyplot().close(fig)
     return path
+
+
+def write_figure(fig, path: Path, **savefig_args) -> None:
+    """``fig.savefig`` into memory, then onto ``path`` atomically: a run stopped while a chart is
+    written leaves the previous chart, never half a file."""
+    data = io.BytesIO()
+    fig.savefig(data, **savefig_args)
+    atomic_write(path, data.getvalue())

@@ -23,6 +23,7 @@ import yaml
 from ..config import load_config
 from ..config.changes import override_mapping
 from ..core.errors import ConfigError
+from .plot_style import write_figure
 from .sweep_study import open_existing_study
 from .tables import write_columns
 
@@ -153,7 +154,7 @@ def draw_charts(study, sweep_dir: Path, objective: str, skipped: list) -> list[P
             if not hasattr(axes, "flat"):  # one chart: trainctl's size (the slice grid and its
                 fig.set_size_inches(8.0, 5.0)  # color bar keep Optuna's own layout)
             out = sweep_dir / f"{name}.png"
-            fig.savefig(out, dpi=100, bbox_inches="tight")
+            write_figure(fig, out, dpi=100, bbox_inches="tight", format="png")
             plt.close(fig)
             written.append(out)
     return written
