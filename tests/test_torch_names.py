@@ -153,6 +153,16 @@ def test_ported_import_lines_of_refused_features(statement, feature):
         assert isinstance(e, UnsupportedFeatureError)
 
 
+def test_a_refused_utils_submodule_read_as_an_attribute_says_what_to_use():
+    with pytest.raises(AttributeError, match=r"^torch.utils.tensorboard is not supported by "
+                                             r"trainctl: list tensorboard in a config's logging"):
+        _ = tc.utils.tensorboard
+    assert not hasattr(tc.utils, "tensorboard") and not hasattr(tc.utils, "no_such_thing")
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
+        _ = tc.utils.no_such_thing
+    assert tc.utils.data.DataLoader is tc.data.DataLoader
+
+
 def test_ported_import_lines_of_compat_modules_work():
     namespace = {}
     exec("import trainctl.backends.cudnn as cudnn\nimport trainctl.cuda\n"

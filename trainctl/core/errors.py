@@ -37,5 +37,10 @@ class UnsupportedFeatureError(TrainctlError, NotImplementedError):
     features are in ``trainctl/torch_compat/unsupported.py``)."""
 
 
+class UnsupportedAttributeError(UnsupportedFeatureError, AttributeError):
+    """The error of ``tc.<name>`` (or ``tc.utils.<name>``) for a refused name: ``hasattr``
+    answers False."""
+
+
 class ShapeError(TrainctlError, RuntimeError):
     """Operands of an op have shapes that do not fit; the message names the op and the shapes."""

@@ -19,13 +19,9 @@ Example:
 
 from __future__ import annotations
 
-from ..core.errors import UnsupportedFeatureError
+from ..core.errors import UnsupportedAttributeError, UnsupportedFeatureError
 
 __all__ = ["UnsupportedFeatureError", "UnsupportedAttributeError", "UnsupportedModuleError"]
-
-
-class UnsupportedAttributeError(UnsupportedFeatureError, AttributeError):
-    """The error of ``tc.<name>`` for a refused name: ``hasattr`` answers False."""
 
 
 class UnsupportedModuleError(UnsupportedFeatureError, ImportError):
