@@ -135,10 +135,8 @@ def train_eager(data, accumulate=1, clip=None, **kw):
     return losses, weights(model), tc.get_rng_state()
 
 
-@pytest.mark.parametrize("norm", [False, True])
-def test_dropout_batchnorm_scheduler_and_the_random_stream_match_eager(norm):
-    data = batches()
-    model, optimizer, scheduler = mlp(norm=norm)
+def classifier_graph(model, optimizer, scheduler):
+    """A OneFlow-style training graph: cross-entropy of ``model``, optimizer and scheduler."""
 
     class TrainGraph(tc.nn.Graph):
         def __init__(self):
@@ -151,7 +149,15 @@ def test_dropout_batchnorm_scheduler_and_the_random_stream_match_eager(norm):
             loss.backward()
             return loss
 
-    graph = TrainGraph()
+    return TrainGraph()
+
+
+@pytest.mark.parametrize("norm", [False, True])
+def test_dropout_batchnorm_scheduler_and_the_random_stream_match_eager(norm):
+    data = batches()
+    model, optimizer, scheduler = mlp(norm=norm)
+
+    graph = classifier_graph(model, optimizer, scheduler)
     losses = [graph(x, y).item() for x, y in data]
     eager = train_eager(data, norm=norm)
     assert losses == eager[0]
@@ -463,18 +469,7 @@ def test_ten_thousand_replays_do_not_grow_memory():
     data = batches(n=1)
     model, optimizer, scheduler = mlp(norm=True)
 
-    class TrainGraph(tc.nn.Graph):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-            self.add_optimizer(optimizer, lr_sch=scheduler)
-
-        def build(self, x, y):
-            loss = F.cross_entropy(self.model(x), y)
-            loss.backward()
-            return loss
-
-    graph = TrainGraph()
+    graph = classifier_graph(model, optimizer, scheduler)
     x, y = data[0]
     for _ in range(1000):
         graph(x, y)
