@@ -146,7 +146,23 @@ class _Runner:
         return lines
 
 
-class Graph:
+class _Counted:
+    """``traces`` and ``replays`` of the ``_runner`` behind a graph or a compiled callable."""
+
+    _runner: _Runner
+
+    @property
+    def traces(self) -> int:
+        """How many calls were traced (first calls of each signature, and retraces)."""
+        return self._runner.traces
+
+    @property
+    def replays(self) -> int:
+        """How many calls replayed a trace."""
+        return self._runner.replays
+
+
+class Graph(_Counted):
     """A static graph of a step, as OneFlow's ``nn.Graph``: trace ``build`` once, replay it.
 
     Subclass it: assign the modules in ``__init__``, register optimizers (and their LR
@@ -216,16 +232,6 @@ class Graph:
         """Print a line for every trace (``v_level >= 0``; -1 turns it off), as OneFlow's."""
         self._runner.debug = v_level >= 0
 
-    @property
-    def traces(self) -> int:
-        """How many calls were traced (first calls of each signature, and retraces)."""
-        return self._runner.traces
-
-    @property
-    def replays(self) -> int:
-        """How many calls replayed a trace."""
-        return self._runner.replays
-
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}("]
         for name, value in vars(self).items():
@@ -240,7 +246,7 @@ class Graph:
         return "\n".join(lines)
 
 
-class Compiled:
+class Compiled(_Counted):
     """What :func:`compile` returns: call it like the original (a module's other attributes,
     ``parameters()``, ``train()``..., are the module's)."""
 
@@ -253,14 +259,6 @@ class Compiled:
 
     def __getattr__(self, name):
         return getattr(self.__dict__["_orig_mod"], name)
-
-    @property
-    def traces(self) -> int:
-        return self._runner.traces
-
-    @property
-    def replays(self) -> int:
-        return self._runner.replays
 
     @property
     def label(self) -> str:
