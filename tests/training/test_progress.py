@@ -185,6 +185,27 @@ def test_plain_spirals_lines_fit_80_columns_and_the_summary_names_the_metric(tmp
     assert f"acc {number(summary['best_value'])}*" in row
 
 
+def test_plain_epoch_lines_too_wide_put_the_validation_split_on_a_line_of_its_own(tmp_path,
+                                                                                  capsys):
+    train(ROOT / "configs" / "spirals_mlp.yaml", overrides=["train.epochs=3",
+          "train.metrics=[accuracy, f1, auroc, precision]"], quiet=True,
+          run_dir=tmp_path / "r")
+    lines = capsys.readouterr().out.splitlines()
+    at = [i for i, line in enumerate(lines) if line.startswith("epoch ")]
+    assert len(at) == 3
+    pad = " " * len("epoch 1/3  ")
+    for i in at:
+        block = [lines[i]]
+        while lines[i + len(block)].startswith(pad):
+            block.append(lines[i + len(block)])
+        assert all(len(line) <= 80 for line in block), block
+        assert block[0].split("  ")[1].startswith("tr loss ") and "auroc" in block[0]
+        assert block[1].startswith(pad + "va loss ") and "prec" in block[1]
+        # the LR ends the first line where it fits there, else it is a line of its own
+        lr = [line for line in block if " lr " in line]
+        assert len(lr) == 1 and (lr[0] is block[0] or lr[0] == block[-1] == pad + lr[0].strip())
+
+
 def test_plain_mode_adds_a_line_every_log_every_steps():
     lines = []
     progress = PlainProgress("tiny", lines.append, log_every=4)

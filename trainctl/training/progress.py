@@ -342,6 +342,11 @@ class PlainProgress(_Display):
         epoch 7/40  tr loss 0.01833 acc 1  va loss 0.01361 acc 1*  lr 0.00946
           step 300/1520  tr loss 0.0191  lr 0.00946  0.2s
 
+    An epoch wider than ``width`` (more metrics) puts each split on a line of its own::
+
+        epoch 2/8  tr loss 0.1434 sequ acc 0.6866 acc 0.9516  lr 0.00297
+                   va loss 0.06732 sequ acc 0.83* acc 0.9772
+
     Args:
         name: the run's name (used when there is no ``header``).
         echo: prints one line.
@@ -382,5 +387,19 @@ class PlainProgress(_Display):
 
     def on_epoch_end(self, trainer, metrics):
         marked = self.monitor if self.improved(metrics, trainer.epoch) else None
-        self.echo("  ".join([f"epoch {trainer.epoch}/{trainer.epochs}",
-                             *grouped(metrics, marked), f"lr {lr_text(trainer)}"]))
+        head, groups = f"epoch {trainer.epoch}/{trainer.epochs}", grouped(metrics, marked)
+        lr = f"lr {lr_text(trainer)}"
+        line = "  ".join([head, *groups, lr])
+        if len(line) <= self.width or not groups:
+            self.echo(line)
+            return
+        # Too wide (several metrics): a split (train, val) a line, aligned under the first;
+        # the LR ends the first line when it fits there, else it has a line of its own.
+        pad = " " * (len(head) + 2)
+        first = f"{head}  {groups[0]}"
+        fits = len(first) + 2 + len(lr) <= self.width
+        self.echo(f"{first}  {lr}" if fits else first)
+        for group in groups[1:]:
+            self.echo(pad + group)
+        if not fits:
+            self.echo(pad + lr)
