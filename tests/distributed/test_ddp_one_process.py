@@ -58,6 +58,36 @@ def test_gradients_equal_the_plain_backward(group, cap):
         numpy.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradient_as_bucket_view_gives_the_same_gradients_without_a_copy(group, set_to_none):
+    tc.manual_seed(0)
+    models = [tc.nn.Sequential(tc.nn.Linear(3, 4), tc.nn.ReLU(), tc.nn.Linear(4, 2))
+              for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    ddps = [tc.nn.parallel.DistributedDataParallel(m, bucket_cap_mb=0.00001,
+                                                   gradient_as_bucket_view=view)
+            for m, view in zip(models, (False, True))]
+    opts = [tc.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in models]
+    x = tc.randn(5, 3)
+    for step in range(4):
+        for ddp, opt in zip(ddps, opts):
+            opt.zero_grad(set_to_none=set_to_none)
+            if step == 2:  # accumulate one micro-batch without reducing
+                with ddp.no_sync():
+                    ddp(x * 2).sum().backward()
+            ddp(x).sum().backward()
+        copied, viewed = ([p.grad.array for p in m.parameters()] for m in models)
+        for a, b in zip(copied, viewed):
+            assert numpy.array_equal(a, b)
+        buckets = [b.flat for b in ddps[1]._buckets]
+        assert all(any(numpy.shares_memory(g, f) for f in buckets) for g in viewed)
+        assert not any(numpy.shares_memory(g, b.flat) for g in copied for b in ddps[0]._buckets)
+        for opt in opts:
+            opt.step()
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert numpy.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
 def test_no_grad_and_no_sync_forwards_leave_gradients_to_the_engine(group):
     ddp = tc.nn.parallel.DistributedDataParallel(tc.nn.Linear(2, 1))
     with tc.no_grad():

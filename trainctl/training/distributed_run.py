@@ -154,7 +154,10 @@ class DataParallelRun:
 
     def trainer_arguments(self, arguments: dict) -> dict:
         """The Trainer's arguments with the model replicated and the numbers reduced here."""
-        return {**arguments, "model": _Replica(arguments["model"]), "reducer": self}
+        # The trainer keeps no .grad across steps: the reduced gradients can stay in the buckets
+        # (one copy less of every gradient per step).
+        replica = _Replica(arguments["model"], gradient_as_bucket_view=True)
+        return {**arguments, "model": replica, "reducer": self}
 
     def state_callback(self, echo=None) -> RankStates:
         self.echo = echo or quiet_echo

@@ -64,6 +64,12 @@ class _Bucket:
         return self.flat[self.offsets[i]:self.offsets[i + 1]]
 
 
+def _same_memory(a, b) -> bool:
+    """Whether ``a`` and ``b`` are views of the same bytes (same base, start and shape)."""
+    return (a.base is not None and a.base is b.base and a.shape == b.shape
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
 class DistributedDataParallel(Module):
     """Data-parallel training of ``module`` over every rank of ``tc.distributed``.
 
@@ -74,8 +80,11 @@ class DistributedDataParallel(Module):
         init_sync: broadcast rank 0's parameters (and buffers) at construction.
         bucket_cap_mb: the size of a gradient bucket (default 25 MB, PyTorch's).
         find_unused_parameters: accepted; unused parameters are always handled (see above).
+        gradient_as_bucket_view: each ``.grad`` the reduction makes is a view into its bucket
+            instead of a copy (PyTorch's meaning): one copy of every gradient less per step,
+            but a ``.grad`` kept from one step is overwritten by the next one's reduction.
         forward_sync_buffers: PyTorch 2.13's name for ``broadcast_buffers`` (wins when given).
-        device_ids, output_device, dim, check_reduction, gradient_as_bucket_view,
+        device_ids, output_device, dim, check_reduction,
             static_graph, delay_all_reduce_named_params, param_to_hook_all_reduce,
             skip_all_reduce_unused_params, bucket_cap_mb_list, batched_grad_copy: accepted
             for PyTorch scripts; no effect. ``process_group``, ``device_mesh`` and
@@ -124,6 +133,7 @@ class DistributedDataParallel(Module):
             init_buffers = self.broadcast_buffers
         self.bucket_cap_mb = 25.0 if bucket_cap_mb is None else float(bucket_cap_mb)
         self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = bool(gradient_as_bucket_view)
         self.require_backward_grad_sync = True
         self._world = group.get_world_size()
         params = [p for p in module.parameters() if p.requires_grad]
@@ -292,7 +302,10 @@ class DistributedDataParallel(Module):
                 if not bucket.has_grad[i]:
                     continue  # no rank used it: .grad stays None
                 value = bucket.slot(i).reshape(p.array.shape)
-                if p.grad is None:
+                if self.gradient_as_bucket_view:
+                    if p.grad is None or not _same_memory(p.grad.array, value):
+                        p.grad = from_numpy(value)
+                elif p.grad is None:
                     p.grad = from_numpy(value.copy())
                 else:
                     p.grad.array[...] = value
