@@ -165,7 +165,8 @@ class Tracer:
         self.strict = strict
         self.failed = None
         self.lines = []
-        self.ns = {"T": Tensor._wrap, "scalar": _scalar, "sum_to": sum_to, "ndarray": numpy.ndarray,
+        self.ns = {"T": Tensor._wrap, "scalar": _scalar, "asarray": numpy.asarray,
+                   "sum_to": sum_to, "ndarray": numpy.ndarray,
                    "own": engine._own, "as_grad": engine._as_grad_array,
                    "hooks": engine._apply_hooks}
         self.slots = {}  # id(array) -> local variable of the replay
@@ -298,7 +299,10 @@ class Tracer:
         var = self.slot(result.array)
         self.lines.append(f"{var} = {fwd}({self.name(ctx, 'c')}, {', '.join(args)})")
         if result.array.ndim == 0:  # a 0-d result may come back as a NumPy scalar
-            self.lines.append(f"if type({var}) is not ndarray: {var} = scalar({var})")
+            if type(result.array) is numpy.ndarray:  # asarray keeps an array as it is
+                self.lines.append(f"{var} = asarray({var})")
+            else:
+                self.lines.append(f"if type({var}) is not ndarray: {var} = scalar({var})")
         self.ctxs.append((ctx, ctx.needs_input_grad))
         self.ops.append(cls.__name__)
 
@@ -379,11 +383,16 @@ class Tracer:
             if not retain_graph:
                 node.free()
 
-        self.lines.append("claimed = set()")
+        leaves = [entry for entry in leaf_grads.values() if entry[0]._requires_grad]
+        # engine._own copies a gradient that is a view, read-only, or already some other leaf's
+        # (or a hook's). When no two leaves get the same array and no leaf has hooks, only the
+        # array's flags decide, and they are the same at every replay: decide now.
+        shared = (any(leaf._hooks for leaf, _, _ in leaves)
+                  or len({id(g) for _, g, _ in leaves}) < len(leaves))
+        if shared:
+            self.lines.append("claimed = set()")
         claimed = set()
-        for leaf, g, var in leaf_grads.values():
-            if not leaf._requires_grad:
-                continue
+        for leaf, g, var in leaves:
             name = self.inputs.get(id(leaf))
             if name is None:
                 self.externals[id(leaf)] = leaf
@@ -391,8 +400,12 @@ class Tracer:
             if leaf._hooks:
                 g = engine._apply_hooks(leaf._hooks, g, claimed)
                 self.lines.append(f"{var} = hooks({name}._hooks, {var}, claimed)")
+            if shared:
+                owned = f"own({var}, claimed)"
+            else:
+                owned = var if g.flags.owndata and g.flags.writeable else f"{var}.copy()"
             _accumulate(leaf, g, claimed)
-            self.lines += [f"if {name}.grad is None: {name}.grad = T(own({var}, claimed))",
+            self.lines += [f"if {name}.grad is None: {name}.grad = T({owned})",
                            f"else: {name}.grad.array += {var}"]  # _accumulate, inlined
 
     def _add(self, x, g, var, node_grads, ready, leaf_grads) -> None:

@@ -87,7 +87,7 @@ def axpy(alpha: float, x, y) -> None:
         >>> axpy(-0.5, numpy.full(3, 2, numpy.float32), y); y
         array([0., 0., 0.], dtype=float32)
     """
-    fn = _fast("axpy", x, y)
+    fn = _fast("axpy", x, y) if y.size >= MIN_SIZE else None  # small: no call to _fast
     if fn is None:
         y += alpha * x
     else:

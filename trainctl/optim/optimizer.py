@@ -204,12 +204,13 @@ class Optimizer:
 
         ``closure`` re-evaluates the model and returns the loss; it runs with grad mode on.
         """
-        loss = self._eval_closure(closure)
+        loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                self._update(p, p.grad.array, group)
+                self._update(p, grad.array, group)
                 p._version += 1
         return loss
 
