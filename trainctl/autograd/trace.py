@@ -487,13 +487,12 @@ class Plan:
     """
 
     def __init__(self, replay, source: str, ops: list, externals: list, modules: list,
-                 read_at: dict | None = None):
+                 read_at: dict):
         self.replay = replay
         self.source = source
         self.ops = ops
         self.modules = modules
         buffers = {id(b) for m in modules for b in m.buffers()}
-        read_at = read_at or {}
         # [tensor, its array, requires_grad, version (None: may change in place), where read]
         self.guards = [[t, t.array, t._requires_grad,
                         None if t._requires_grad or id(t) in buffers else t._version,

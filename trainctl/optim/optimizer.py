@@ -220,8 +220,7 @@ class Optimizer:
 
     @staticmethod
     def _eval_closure(closure):
-        if closure is None:
-            return None
+        """``closure()`` with grad mode on (callers handle a missing closure)."""
         prev = STATE.enabled
         STATE.enabled = True
         try:
